@@ -1,0 +1,550 @@
+package dev.scoreline.core.model;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.model.spi.LoadedModel;
+import dev.scoreline.core.model.spi.ModelRuntime;
+import dev.scoreline.core.model.spi.ModelSource;
+import dev.scoreline.core.tensor.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the loaded models of one process: loads versions from a {@link ModelRepository} with the
+ * {@link ModelRuntime} of their platform, routes inference calls to a version, reports readiness
+ * and metadata, and drains in-flight calls before a version is closed.
+ *
+ * <p>This is the in-process inference API used by the server, batch and streaming modes alike.
+ */
+public final class ModelManager implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ModelManager.class);
+  private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+  private final ModelRepository repository;
+  private final Map<String, ModelRuntime> runtimes;
+  private final InferenceMetrics metrics;
+  private final Executor executor;
+  private final ConcurrentHashMap<String, ModelEntry> models = new ConcurrentHashMap<>();
+  private final Set<String> required = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile boolean shuttingDown;
+
+  /**
+   * @param executor runs {@link #inferAsync} calls; its threads are the inference workers
+   */
+  public ModelManager(
+      ModelRepository repository,
+      Collection<? extends ModelRuntime> runtimes,
+      InferenceMetrics metrics,
+      Executor executor) {
+    this.repository = requireNonNull(repository, "repository is null");
+    this.metrics = requireNonNull(metrics, "metrics is null");
+    this.executor = requireNonNull(executor, "executor is null");
+    Map<String, ModelRuntime> byPlatform = new HashMap<>();
+    for (ModelRuntime r : runtimes) {
+      byPlatform.put(r.platform(), r);
+    }
+    this.runtimes = Map.copyOf(byPlatform);
+  }
+
+  public ModelRepository repository() {
+    return repository;
+  }
+
+  public InferenceMetrics metrics() {
+    return metrics;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Loads the named models (all models in the repository when {@code names} is empty). A model that
+   * fails to load is reported in {@link #index()} and keeps the server not ready; others still load.
+   *
+   * @return the statuses after loading
+   */
+  public List<ModelStatus> loadAll(Collection<String> names) {
+    List<String> toLoad = names.isEmpty() ? repository.modelNames() : List.copyOf(names);
+    for (String name : toLoad) {
+      required.add(name);
+      try {
+        load(name);
+      } catch (ScorelineException e) {
+        log.error("model '{}' failed to load: {}", name, e.getMessage());
+      }
+    }
+    return index();
+  }
+
+  /**
+   * Loads (or refreshes) one model from the repository: versions its policy selects are loaded,
+   * versions no longer selected are drained and unloaded. A version that fails to load never takes
+   * down a version that is serving. Throws when no version of the model is ready afterwards.
+   */
+  public void load(String name) {
+    ModelEntry entry = models.computeIfAbsent(name, ModelEntry::new);
+    synchronized (entry) {
+      ModelRepository.Definition def;
+      try {
+        def = repository.read(name);
+      } catch (ScorelineException e) {
+        entry.failures.put(0L, e.getMessage());
+        throw e;
+      }
+      ModelRuntime runtime = runtimes.get(def.config().platform());
+      if (runtime == null) {
+        String msg =
+            "model '"
+                + name
+                + "' has platform '"
+                + def.config().platform()
+                + "' but this server has runtimes "
+                + runtimes.keySet();
+        entry.failures.put(0L, msg);
+        throw new ScorelineException(ErrorCode.USER_ERROR, msg);
+      }
+      entry.failures.remove(0L);
+      if (def.versions().isEmpty()) {
+        String msg =
+            "model '"
+                + name
+                + "' has no version directories; put the model at "
+                + repository.root().resolve(name).resolve("1").resolve(def.config().defaultModelFilename());
+        entry.failures.put(0L, msg);
+        throw ScorelineException.userError("versions", msg);
+      }
+      List<Long> wanted = def.config().versionPolicy().select(def.versions().keySet());
+      entry.config = def.config();
+      entry.platform = runtime.metadataPlatform();
+      String firstError = null;
+      for (Long v : wanted) {
+        if (entry.versions.containsKey(v)) {
+          continue;
+        }
+        Path file = def.versions().get(v);
+        entry.loading.add(v);
+        try {
+          if (!Files.isRegularFile(file)) {
+            throw ScorelineException.userError(
+                "versions", "model '" + name + "' version " + v + " has no file " + file);
+          }
+          long t0 = System.nanoTime();
+          LoadedModel loaded = runtime.load(new ModelSource(name, v, file, def.config()));
+          VersionHandle h = new VersionHandle(name, v, loaded, concurrency(def.config()));
+          entry.put(h);
+          entry.failures.remove(v);
+          log.info(
+              "loaded model '{}' version {} on {} in {} ms",
+              name,
+              v,
+              loaded.device(),
+              (System.nanoTime() - t0) / 1_000_000);
+        } catch (ScorelineException e) {
+          entry.failures.put(v, e.getMessage());
+          firstError = firstError == null ? e.getMessage() : firstError;
+          log.warn("model '{}' version {} failed to load: {}", name, v, e.getMessage());
+        } catch (RuntimeException e) {
+          String msg = "model '" + name + "' version " + v + " failed to load: " + e;
+          entry.failures.put(v, msg);
+          firstError = firstError == null ? msg : firstError;
+          log.warn(msg, e);
+        } finally {
+          entry.loading.remove(v);
+        }
+      }
+      for (VersionHandle h : new ArrayList<>(entry.versions.values())) {
+        if (!wanted.contains(h.version) && !entry.versions.isEmpty()) {
+          if (entry.versions.size() > 1 || firstError == null) {
+            entry.remove(h.version);
+            drainAndClose(h);
+          }
+        }
+      }
+      entry.failures.keySet().removeIf(v -> v != 0L && !wanted.contains(v) && !def.versions().containsKey(v));
+      if (entry.versions.isEmpty()) {
+        throw new ScorelineException(
+            ErrorCode.USER_ERROR, firstError != null ? firstError : "model '" + name + "' has no ready version");
+      }
+      if (firstError != null) {
+        throw new ScorelineException(ErrorCode.USER_ERROR, firstError);
+      }
+    }
+  }
+
+  /** Unloads every version of a model after draining its in-flight calls. */
+  public void unload(String name) {
+    ModelEntry entry = models.get(name);
+    if (entry == null) {
+      throw ScorelineException.notFound("model '" + name + "' is not loaded; loaded models: " + models.keySet());
+    }
+    synchronized (entry) {
+      required.remove(name);
+      List<VersionHandle> handles = new ArrayList<>(entry.versions.values());
+      for (VersionHandle h : handles) {
+        entry.remove(h.version);
+      }
+      models.remove(name, entry);
+      for (VersionHandle h : handles) {
+        drainAndClose(h);
+      }
+    }
+  }
+
+  private int concurrency(ModelConfig config) {
+    return config.maxConcurrency() > 0
+        ? config.maxConcurrency()
+        : Runtime.getRuntime().availableProcessors();
+  }
+
+  private void drainAndClose(VersionHandle h) {
+    h.state = ModelState.UNLOADING;
+    long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+    while (h.inFlight.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (h.inFlight.get() > 0) {
+      log.warn("closing model '{}' version {} with {} calls still in flight", h.name, h.version, h.inFlight.get());
+    }
+    h.model.close();
+    log.info("unloaded model '{}' version {}", h.name, h.version);
+  }
+
+  /** Refuses new calls with UNAVAILABLE from now on; in-flight calls go on. */
+  public void beginShutdown() {
+    shuttingDown = true;
+  }
+
+  public boolean isShuttingDown() {
+    return shuttingDown;
+  }
+
+  /** Waits until no call is in flight or the timeout passes; true when drained. */
+  public boolean awaitIdle(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (inFlight.get() > 0) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public void close() {
+    beginShutdown();
+    awaitIdle(DRAIN_TIMEOUT);
+    for (ModelEntry e : models.values()) {
+      synchronized (e) {
+        for (VersionHandle h : e.versions.values()) {
+          h.model.close();
+        }
+        e.versions = Collections.emptyNavigableMap();
+      }
+    }
+    models.clear();
+  }
+
+  // ---------------------------------------------------------------- status
+
+  /** True when not shutting down and every model asked for at start-up has a ready version. */
+  public boolean isReady() {
+    if (shuttingDown) {
+      return false;
+    }
+    for (String name : required) {
+      ModelEntry e = models.get(name);
+      if (e == null || e.versions.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** True when the model (and version, if given) is loaded and ready. */
+  public boolean isReady(String name, String version) {
+    ModelEntry e = models.get(name);
+    if (e == null || shuttingDown) {
+      return false;
+    }
+    if (version == null || version.isEmpty()) {
+      return !e.versions.isEmpty();
+    }
+    VersionHandle h = e.versions.get(parseVersion(version));
+    return h != null && h.state == ModelState.READY;
+  }
+
+  /** Throws NOT_FOUND when the model or version does not exist here. */
+  public void checkExists(String name, String version) {
+    resolve(entry(name), version);
+  }
+
+  /** Every known model version with its state; failed loads carry their reason. */
+  public List<ModelStatus> index() {
+    List<ModelStatus> out = new ArrayList<>();
+    Set<String> names = new java.util.TreeSet<>(models.keySet());
+    try {
+      names.addAll(repository.modelNames());
+    } catch (ScorelineException e) {
+      log.debug("repository not listable: {}", e.getMessage());
+    }
+    for (String name : names) {
+      ModelEntry e = models.get(name);
+      if (e == null) {
+        out.add(new ModelStatus(name, "", ModelState.UNAVAILABLE, "not loaded"));
+        continue;
+      }
+      synchronized (e) {
+        TreeMap<Long, ModelStatus> rows = new TreeMap<>();
+        for (Long v : e.loading) {
+          rows.put(v, new ModelStatus(name, v.toString(), ModelState.LOADING, ""));
+        }
+        e.failures.forEach(
+            (v, reason) ->
+                rows.put(v, new ModelStatus(name, v == 0L ? "" : v.toString(), ModelState.UNAVAILABLE, reason)));
+        for (VersionHandle h : e.versions.values()) {
+          rows.put(h.version, new ModelStatus(name, h.versionString, h.state, ""));
+        }
+        out.addAll(rows.values());
+      }
+    }
+    return out;
+  }
+
+  /** Metadata of a model; of its default version when {@code version} is null or empty. */
+  public ModelMetadata metadata(String name, String version) {
+    ModelEntry e = entry(name);
+    VersionHandle h = resolve(e, version);
+    List<String> versions = new ArrayList<>();
+    for (VersionHandle v : e.versions.values()) {
+      versions.add(v.versionString);
+    }
+    ModelSignature sig = h.model.signature();
+    return new ModelMetadata(name, versions, e.platform, sig.inputs(), sig.outputs(), sig.maxBatchSize());
+  }
+
+  /** Names of the models that have at least one ready version, sorted. */
+  public List<String> readyModels() {
+    List<String> out = new ArrayList<>();
+    for (ModelEntry e : models.values()) {
+      if (!e.versions.isEmpty()) {
+        out.add(e.name);
+      }
+    }
+    out.sort(null);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- inference
+
+  /** Runs a request on the calling thread. */
+  public InferenceResponse infer(InferenceRequest request) {
+    return execute(request, System.nanoTime());
+  }
+
+  /** Runs a request on the inference executor. */
+  public CompletableFuture<InferenceResponse> inferAsync(InferenceRequest request) {
+    long enqueued = System.nanoTime();
+    CompletableFuture<InferenceResponse> f = new CompletableFuture<>();
+    try {
+      executor.execute(
+          () -> {
+            try {
+              f.complete(execute(request, enqueued));
+            } catch (Throwable t) {
+              f.completeExceptionally(t);
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      metrics.request(label(request.model()), "", "resource_exhausted", System.nanoTime() - enqueued);
+      f.completeExceptionally(
+          new ScorelineException(
+              ErrorCode.RESOURCE_EXHAUSTED, "the inference queue is full; retry after a short delay"));
+    }
+    return f;
+  }
+
+  private String label(String model) {
+    return models.containsKey(model) ? model : InferenceMetrics.UNKNOWN_MODEL;
+  }
+
+  private InferenceResponse execute(InferenceRequest request, long enqueued) {
+    String modelLabel = InferenceMetrics.UNKNOWN_MODEL;
+    String versionLabel = "";
+    String outcome = "success";
+    inFlight.incrementAndGet();
+    try {
+      if (shuttingDown) {
+        throw new ScorelineException(
+            ErrorCode.UNAVAILABLE, "the server is shutting down; retry on another replica");
+      }
+      ModelEntry entry = entry(request.model());
+      modelLabel = entry.name;
+      VersionHandle h = acquire(entry, request.version());
+      versionLabel = h.versionString;
+      try {
+        ModelSignature sig = h.model.signature();
+        Map<String, Tensor> inputs = RequestValidator.validateInputs(sig, entry.name, request.inputs());
+        List<String> outputs = RequestValidator.validateOutputs(sig, entry.name, request.outputs());
+        h.permits.acquireUninterruptibly();
+        long c0 = System.nanoTime();
+        List<Tensor> result;
+        try {
+          metrics.queue(modelLabel, versionLabel, c0 - enqueued);
+          result = h.model.run(inputs, outputs);
+        } finally {
+          h.permits.release();
+        }
+        metrics.compute(modelLabel, versionLabel, System.nanoTime() - c0);
+        return new InferenceResponse(entry.name, h.versionString, request.id(), Map.of(), result);
+      } finally {
+        h.inFlight.decrementAndGet();
+      }
+    } catch (ScorelineException e) {
+      outcome = e.code().name().toLowerCase(Locale.ROOT);
+      throw e;
+    } catch (RuntimeException e) {
+      outcome = "internal";
+      throw new ScorelineException(
+          ErrorCode.INTERNAL, "inference on model '" + request.model() + "' failed: " + e, e);
+    } finally {
+      inFlight.decrementAndGet();
+      metrics.request(modelLabel, versionLabel, outcome, System.nanoTime() - enqueued);
+    }
+  }
+
+  private ModelEntry entry(String name) {
+    ModelEntry e = models.get(name);
+    if (e == null) {
+      throw ScorelineException.notFound(
+          "unknown model '" + name + "'; loaded models: " + readyModels());
+    }
+    return e;
+  }
+
+  private static long parseVersion(String version) {
+    try {
+      long v = Long.parseLong(version);
+      if (v > 0) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // fall through
+    }
+    throw ScorelineException.userError(
+        "model_version", "version '" + version + "' is not a positive integer");
+  }
+
+  private VersionHandle resolve(ModelEntry e, String version) {
+    NavigableMap<Long, VersionHandle> versions = e.versions;
+    if (version == null || version.isEmpty()) {
+      Map.Entry<Long, VersionHandle> last = versions.lastEntry();
+      if (last == null) {
+        throw new ScorelineException(
+            ErrorCode.UNAVAILABLE, "model '" + e.name + "' has no ready version; see v2/repository/index");
+      }
+      return last.getValue();
+    }
+    long v = parseVersion(version);
+    VersionHandle h = versions.get(v);
+    if (h == null) {
+      List<String> have = new ArrayList<>();
+      for (VersionHandle x : versions.values()) {
+        have.add(x.versionString);
+      }
+      throw ScorelineException.notFound(
+          "model '" + e.name + "' has no ready version " + version + "; ready versions: " + have);
+    }
+    return h;
+  }
+
+  private VersionHandle acquire(ModelEntry e, String version) {
+    for (int attempt = 0; attempt < 3; attempt++) {
+      VersionHandle h = resolve(e, version);
+      h.inFlight.incrementAndGet();
+      if (h.state == ModelState.READY) {
+        return h;
+      }
+      h.inFlight.decrementAndGet();
+    }
+    throw new ScorelineException(
+        ErrorCode.UNAVAILABLE, "model '" + e.name + "' is being unloaded; retry shortly");
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private static final class ModelEntry {
+    final String name;
+    volatile NavigableMap<Long, VersionHandle> versions = Collections.emptyNavigableMap();
+    final Map<Long, String> failures = new ConcurrentHashMap<>();
+    final Set<Long> loading = ConcurrentHashMap.newKeySet();
+    volatile ModelConfig config = ModelConfig.DEFAULT;
+    volatile String platform = "";
+
+    ModelEntry(String name) {
+      this.name = name;
+    }
+
+    /** Copy-on-write so readers never lock. Callers hold the entry's monitor. */
+    void put(VersionHandle h) {
+      TreeMap<Long, VersionHandle> copy = new TreeMap<>(versions);
+      copy.put(h.version, h);
+      versions = Collections.unmodifiableNavigableMap(copy);
+    }
+
+    void remove(long version) {
+      TreeMap<Long, VersionHandle> copy = new TreeMap<>(versions);
+      copy.remove(version);
+      versions = Collections.unmodifiableNavigableMap(copy);
+    }
+  }
+
+  private static final class VersionHandle {
+    final String name;
+    final long version;
+    final String versionString;
+    final LoadedModel model;
+    final Semaphore permits;
+    final AtomicInteger inFlight = new AtomicInteger();
+    volatile ModelState state = ModelState.READY;
+
+    VersionHandle(String name, long version, LoadedModel model, int concurrency) {
+      this.name = name;
+      this.version = version;
+      this.versionString = Long.toString(version);
+      this.model = model;
+      this.permits = new Semaphore(concurrency);
+    }
+  }
+}
