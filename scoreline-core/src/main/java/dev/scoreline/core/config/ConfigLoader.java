@@ -62,7 +62,7 @@ public final class ConfigLoader {
       throw new ScorelineException(
           ErrorCode.USER_ERROR,
           path(e),
-          where(source, e)
+          keyLine(source, text, e.getPropertyName(), e)
               + "unknown key '"
               + e.getPropertyName()
               + "'"
@@ -75,7 +75,8 @@ public final class ConfigLoader {
           null);
     } catch (ValueInstantiationException e) {
       Throwable cause = e.getCause();
-      String msg = cause != null && cause.getMessage() != null ? cause.getMessage() : e.getMessage();
+      String msg =
+          cause != null && cause.getMessage() != null ? cause.getMessage() : e.getMessage();
       throw new ScorelineException(
           ErrorCode.USER_ERROR, path(e), where(source, e) + pathPrefix(e) + msg, null);
     } catch (InvalidFormatException e) {
@@ -91,11 +92,32 @@ public final class ConfigLoader {
           null);
     } catch (JsonMappingException e) {
       throw new ScorelineException(
-          ErrorCode.USER_ERROR, path(e), where(source, e) + pathPrefix(e) + e.getOriginalMessage(), null);
+          ErrorCode.USER_ERROR,
+          path(e),
+          where(source, e) + pathPrefix(e) + e.getOriginalMessage(),
+          null);
     } catch (JsonProcessingException e) {
       throw new ScorelineException(
-          ErrorCode.USER_ERROR, null, where(source, e) + "invalid YAML: " + e.getOriginalMessage(), null);
+          ErrorCode.USER_ERROR,
+          null,
+          where(source, e) + "invalid YAML: " + e.getOriginalMessage(),
+          null);
     }
+  }
+
+  /** Jackson reports where the parser stopped; the key's own line is more useful to a reader. */
+  private static String keyLine(String source, String text, String key, JsonProcessingException e) {
+    String[] lines = text.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      String l = lines[i].trim();
+      if (l.startsWith("- ")) {
+        l = l.substring(2).trim();
+      }
+      if (l.startsWith(key + ":") || l.startsWith("{" + key + ":") || l.contains(" " + key + ":")) {
+        return source + ":" + (i + 1) + ": ";
+      }
+    }
+    return where(source, e);
   }
 
   private static String where(String source, JsonProcessingException e) {

@@ -29,7 +29,8 @@ public final class InferenceMetrics {
   }
 
   public void request(String model, String version, String outcome, long nanos) {
-    timer("scoreline.inference.request", model, version, outcome).record(nanos, TimeUnit.NANOSECONDS);
+    timer("scoreline.inference.request", model, version, outcome)
+        .record(nanos, TimeUnit.NANOSECONDS);
   }
 
   public void queue(String model, String version, long nanos) {

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A model's {@code config.yaml}. Every key is optional: inputs and outputs default to what the model
- * file declares; when given they are checked against it at load.
+ * A model's {@code config.yaml}. Every key is optional: inputs and outputs default to what the
+ * model file declares; when given they are checked against it at load.
  *
  * @param platform the runtime that loads the model ({@code onnx})
  * @param maxBatchSize the largest batch accepted; 0 means the model has no batch dimension limit

@@ -80,7 +80,8 @@ public final class ModelManager implements AutoCloseable {
 
   /**
    * Loads the named models (all models in the repository when {@code names} is empty). A model that
-   * fails to load is reported in {@link #index()} and keeps the server not ready; others still load.
+   * fails to load is reported in {@link #index()} and keeps the server not ready; others still
+   * load.
    *
    * @return the statuses after loading
    */
@@ -130,7 +131,11 @@ public final class ModelManager implements AutoCloseable {
             "model '"
                 + name
                 + "' has no version directories; put the model at "
-                + repository.root().resolve(name).resolve("1").resolve(def.config().defaultModelFilename());
+                + repository
+                    .root()
+                    .resolve(name)
+                    .resolve("1")
+                    .resolve(def.config().defaultModelFilename());
         entry.failures.put(0L, msg);
         throw ScorelineException.userError("versions", msg);
       }
@@ -181,10 +186,14 @@ public final class ModelManager implements AutoCloseable {
           }
         }
       }
-      entry.failures.keySet().removeIf(v -> v != 0L && !wanted.contains(v) && !def.versions().containsKey(v));
+      entry
+          .failures
+          .keySet()
+          .removeIf(v -> v != 0L && !wanted.contains(v) && !def.versions().containsKey(v));
       if (entry.versions.isEmpty()) {
         throw new ScorelineException(
-            ErrorCode.USER_ERROR, firstError != null ? firstError : "model '" + name + "' has no ready version");
+            ErrorCode.USER_ERROR,
+            firstError != null ? firstError : "model '" + name + "' has no ready version");
       }
       if (firstError != null) {
         throw new ScorelineException(ErrorCode.USER_ERROR, firstError);
@@ -196,7 +205,8 @@ public final class ModelManager implements AutoCloseable {
   public void unload(String name) {
     ModelEntry entry = models.get(name);
     if (entry == null) {
-      throw ScorelineException.notFound("model '" + name + "' is not loaded; loaded models: " + models.keySet());
+      throw ScorelineException.notFound(
+          "model '" + name + "' is not loaded; loaded models: " + models.keySet());
     }
     synchronized (entry) {
       required.remove(name);
@@ -229,7 +239,11 @@ public final class ModelManager implements AutoCloseable {
       }
     }
     if (h.inFlight.get() > 0) {
-      log.warn("closing model '{}' version {} with {} calls still in flight", h.name, h.version, h.inFlight.get());
+      log.warn(
+          "closing model '{}' version {} with {} calls still in flight",
+          h.name,
+          h.version,
+          h.inFlight.get());
     }
     h.model.close();
     log.info("unloaded model '{}' version {}", h.name, h.version);
@@ -332,7 +346,10 @@ public final class ModelManager implements AutoCloseable {
         }
         e.failures.forEach(
             (v, reason) ->
-                rows.put(v, new ModelStatus(name, v == 0L ? "" : v.toString(), ModelState.UNAVAILABLE, reason)));
+                rows.put(
+                    v,
+                    new ModelStatus(
+                        name, v == 0L ? "" : v.toString(), ModelState.UNAVAILABLE, reason)));
         for (VersionHandle h : e.versions.values()) {
           rows.put(h.version, new ModelStatus(name, h.versionString, h.state, ""));
         }
@@ -351,7 +368,8 @@ public final class ModelManager implements AutoCloseable {
       versions.add(v.versionString);
     }
     ModelSignature sig = h.model.signature();
-    return new ModelMetadata(name, versions, e.platform, sig.inputs(), sig.outputs(), sig.maxBatchSize());
+    return new ModelMetadata(
+        name, versions, e.platform, sig.inputs(), sig.outputs(), sig.maxBatchSize());
   }
 
   /** Names of the models that have at least one ready version, sorted. */
@@ -387,10 +405,12 @@ public final class ModelManager implements AutoCloseable {
             }
           });
     } catch (RejectedExecutionException e) {
-      metrics.request(label(request.model()), "", "resource_exhausted", System.nanoTime() - enqueued);
+      metrics.request(
+          label(request.model()), "", "resource_exhausted", System.nanoTime() - enqueued);
       f.completeExceptionally(
           new ScorelineException(
-              ErrorCode.RESOURCE_EXHAUSTED, "the inference queue is full; retry after a short delay"));
+              ErrorCode.RESOURCE_EXHAUSTED,
+              "the inference queue is full; retry after a short delay"));
     }
     return f;
   }
@@ -415,7 +435,8 @@ public final class ModelManager implements AutoCloseable {
       versionLabel = h.versionString;
       try {
         ModelSignature sig = h.model.signature();
-        Map<String, Tensor> inputs = RequestValidator.validateInputs(sig, entry.name, request.inputs());
+        Map<String, Tensor> inputs =
+            RequestValidator.validateInputs(sig, entry.name, request.inputs());
         List<String> outputs = RequestValidator.validateOutputs(sig, entry.name, request.outputs());
         h.permits.acquireUninterruptibly();
         long c0 = System.nanoTime();
@@ -472,7 +493,8 @@ public final class ModelManager implements AutoCloseable {
       Map.Entry<Long, VersionHandle> last = versions.lastEntry();
       if (last == null) {
         throw new ScorelineException(
-            ErrorCode.UNAVAILABLE, "model '" + e.name + "' has no ready version; see v2/repository/index");
+            ErrorCode.UNAVAILABLE,
+            "model '" + e.name + "' has no ready version; see v2/repository/index");
       }
       return last.getValue();
     }

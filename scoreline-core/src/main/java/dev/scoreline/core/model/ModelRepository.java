@@ -41,7 +41,9 @@ public final class ModelRepository {
     if (!Files.isDirectory(root)) {
       throw new ScorelineException(
           ErrorCode.USER_ERROR,
-          "model repository " + root + " is not a directory; pass --models <dir> with one folder per model");
+          "model repository "
+              + root
+              + " is not a directory; pass --models <dir> with one folder per model");
     }
     List<String> names = new ArrayList<>();
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
@@ -67,11 +69,18 @@ public final class ModelRepository {
     Path dir = root.resolve(name);
     if (!Files.isDirectory(dir)) {
       throw ScorelineException.notFound(
-          "model '" + name + "' is not in the repository " + root + "; models there: " + modelNames());
+          "model '"
+              + name
+              + "' is not in the repository "
+              + root
+              + "; models there: "
+              + modelNames());
     }
     Path configFile = dir.resolve("config.yaml");
     ModelConfig config =
-        Files.exists(configFile) ? ConfigLoader.load(configFile, ModelConfig.class) : ModelConfig.DEFAULT;
+        Files.exists(configFile)
+            ? ConfigLoader.load(configFile, ModelConfig.class)
+            : ModelConfig.DEFAULT;
     SortedMap<Long, Path> versions = new TreeMap<>();
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dir, Files::isDirectory)) {
       for (Path d : dirs) {

@@ -38,9 +38,9 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs, 
   }
 
   /**
-   * Merges a model's config with what its file declares. Config entries must name tensors the
-   * file has, with the same datatype and a compatible shape; where the config says nothing the
-   * file's declaration is used.
+   * Merges a model's config with what its file declares. Config entries must name tensors the file
+   * has, with the same datatype and a compatible shape; where the config says nothing the file's
+   * declaration is used.
    */
   public static ModelSignature reconcile(
       String model, ModelConfig config, List<TensorSpec> fileInputs, List<TensorSpec> fileOutputs) {
@@ -118,7 +118,10 @@ public record ModelSignature(List<TensorSpec> inputs, List<TensorSpec> outputs, 
       out.forEach(s -> missing.remove(s.name()));
       throw new ScorelineException(
           ErrorCode.USER_ERROR,
-          model + ": config inputs omit " + missing + " which the model file requires; list all"
+          model
+              + ": config inputs omit "
+              + missing
+              + " which the model file requires; list all"
               + " inputs or none");
     }
     return out;

@@ -17,7 +17,8 @@ public final class RequestValidator {
   private RequestValidator() {}
 
   /** Returns the inputs keyed by name, in request order. */
-  public static Map<String, Tensor> validateInputs(ModelSignature sig, String model, List<Tensor> inputs) {
+  public static Map<String, Tensor> validateInputs(
+      ModelSignature sig, String model, List<Tensor> inputs) {
     Map<String, Tensor> byName = new LinkedHashMap<>();
     long batch = -1;
     String batchFrom = null;
@@ -28,7 +29,12 @@ public final class RequestValidator {
       if (spec == null) {
         throw ScorelineException.userError(
             field + ".name",
-            "model '" + model + "' has no input '" + t.name() + "'; its inputs are " + names(sig.inputs()));
+            "model '"
+                + model
+                + "' has no input '"
+                + t.name()
+                + "'; its inputs are "
+                + names(sig.inputs()));
       }
       if (byName.put(t.name(), t) != null) {
         throw ScorelineException.userError(
@@ -37,7 +43,12 @@ public final class RequestValidator {
       if (t.type() != spec.datatype()) {
         throw ScorelineException.userError(
             field + ".datatype",
-            "input '" + t.name() + "' must be " + spec.datatype() + " but the request says " + t.type());
+            "input '"
+                + t.name()
+                + "' must be "
+                + spec.datatype()
+                + " but the request says "
+                + t.type());
       }
       long[] shape = t.shape();
       long[] expected = spec.shape();
@@ -103,13 +114,15 @@ public final class RequestValidator {
         }
       }
       throw ScorelineException.userError(
-          "inputs", "model '" + model + "' needs inputs " + missing + " which the request does not send");
+          "inputs",
+          "model '" + model + "' needs inputs " + missing + " which the request does not send");
     }
     return byName;
   }
 
   /** The output names to compute, in order: those requested, or all outputs. */
-  public static List<String> validateOutputs(ModelSignature sig, String model, List<String> requested) {
+  public static List<String> validateOutputs(
+      ModelSignature sig, String model, List<String> requested) {
     if (requested.isEmpty()) {
       List<String> all = new ArrayList<>(sig.outputs().size());
       for (TensorSpec s : sig.outputs()) {
@@ -123,7 +136,12 @@ public final class RequestValidator {
       if (sig.output(name) == null) {
         throw ScorelineException.userError(
             "outputs[" + i + "].name",
-            "model '" + model + "' has no output '" + name + "'; its outputs are " + names(sig.outputs()));
+            "model '"
+                + model
+                + "' has no output '"
+                + name
+                + "'; its outputs are "
+                + names(sig.outputs()));
       }
       if (seen.put(name, i) != null) {
         throw ScorelineException.userError(

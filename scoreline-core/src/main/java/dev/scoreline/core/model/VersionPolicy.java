@@ -5,8 +5,8 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Which versions of a model are served: the newest {@code latest} ones, {@code all}, or a
- * {@code specific} list. Exactly one may be set; the default is {@code latest: 1}.
+ * Which versions of a model are served: the newest {@code latest} ones, {@code all}, or a {@code
+ * specific} list. Exactly one may be set; the default is {@code latest: 1}.
  */
 public record VersionPolicy(Integer latest, Boolean all, List<Long> specific) {
   public static final VersionPolicy DEFAULT = new VersionPolicy(1, null, null);

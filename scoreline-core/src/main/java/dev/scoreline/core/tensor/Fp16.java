@@ -1,6 +1,8 @@
 package dev.scoreline.core.tensor;
 
-/** IEEE 754 half-precision and bfloat16 conversions (Java 17 has no {@code Float.float16ToFloat}). */
+/**
+ * IEEE 754 half-precision and bfloat16 conversions (Java 17 has no {@code Float.float16ToFloat}).
+ */
 public final class Fp16 {
   private Fp16() {}
 

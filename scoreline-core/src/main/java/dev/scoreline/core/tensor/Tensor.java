@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * A named, typed, shaped array. Fixed-size datatypes keep their elements in one little-endian,
- * row-major {@link ByteBuffer} (heap or direct: a direct buffer goes to the runtime without a copy);
- * {@link DataType#BYTES} keeps one {@code byte[]} per element.
+ * row-major {@link ByteBuffer} (heap or direct: a direct buffer goes to the runtime without a
+ * copy); {@link DataType#BYTES} keeps one {@code byte[]} per element.
  *
  * <p>A tensor is immutable by convention: nobody writes to its buffer after construction.
  */

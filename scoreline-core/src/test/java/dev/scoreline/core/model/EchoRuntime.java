@@ -1,0 +1,89 @@
+package dev.scoreline.core.model;
+
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.model.spi.LoadedModel;
+import dev.scoreline.core.model.spi.ModelRuntime;
+import dev.scoreline.core.model.spi.ModelSource;
+import dev.scoreline.core.tensor.DataType;
+import dev.scoreline.core.tensor.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A hand-written fake runtime for ModelManager tests: the "model file" holds a multiplier; the
+ * model maps x FP32 [-1,2] to y = x * multiplier. A file containing "broken" fails to load. Real
+ * ONNX models are tested in scoreline-onnx and scoreline-server.
+ */
+final class EchoRuntime implements ModelRuntime {
+  volatile CountDownLatch gate;
+  final AtomicInteger closed = new AtomicInteger();
+
+  @Override
+  public String platform() {
+    return "echo";
+  }
+
+  @Override
+  public String metadataPlatform() {
+    return "echo_test";
+  }
+
+  @Override
+  public LoadedModel load(ModelSource source) {
+    String text;
+    try {
+      text = Files.readString(source.file()).trim();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (text.equals("broken")) {
+      throw ScorelineException.userError(null, source.file() + ": not a model");
+    }
+    float multiplier = Float.parseFloat(text);
+    ModelSignature sig =
+        ModelSignature.reconcile(
+            source.name(),
+            source.config(),
+            List.of(new TensorSpec("x", DataType.FP32, new long[] {-1, 2})),
+            List.of(new TensorSpec("y", DataType.FP32, new long[] {-1, 2})));
+    return new LoadedModel() {
+      @Override
+      public ModelSignature signature() {
+        return sig;
+      }
+
+      @Override
+      public List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs) {
+        CountDownLatch g = gate;
+        if (g != null) {
+          try {
+            g.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        Tensor x = inputs.get("x");
+        float[] v = x.toFloatArray();
+        for (int i = 0; i < v.length; i++) {
+          v[i] *= multiplier;
+        }
+        return List.of(Tensor.ofFloats("y", x.shape(), v));
+      }
+
+      @Override
+      public String device() {
+        return "cpu";
+      }
+
+      @Override
+      public void close() {
+        closed.incrementAndGet();
+      }
+    };
+  }
+}
