@@ -178,9 +178,15 @@ public final class ModelManager implements AutoCloseable {
           entry.loading.remove(v);
         }
       }
-      for (VersionHandle h : new ArrayList<>(entry.versions.values())) {
-        if (!wanted.contains(h.version) && !entry.versions.isEmpty()) {
-          if (entry.versions.size() > 1 || firstError == null) {
+      // Versions the policy no longer selects go once a selected version serves; if none does,
+      // the old ones keep serving.
+      boolean selectedServes = false;
+      for (Long v : wanted) {
+        selectedServes |= entry.versions.containsKey(v);
+      }
+      if (selectedServes) {
+        for (VersionHandle h : new ArrayList<>(entry.versions.values())) {
+          if (!wanted.contains(h.version)) {
             entry.remove(h.version);
             drainAndClose(h);
           }
