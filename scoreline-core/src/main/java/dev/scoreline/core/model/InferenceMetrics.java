@@ -2,16 +2,24 @@ package dev.scoreline.core.model;
 
 import static java.util.Objects.requireNonNull;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Inference metrics, published as histograms: {@code scoreline_inference_request_seconds} (by
  * model, version, outcome; its {@code _count} is the request count), {@code
- * scoreline_inference_queue_seconds} and {@code scoreline_inference_compute_seconds}.
+ * scoreline_inference_queue_seconds} and {@code scoreline_inference_compute_seconds}; with dynamic
+ * batching also {@code scoreline_inference_batch_size} (histogram), {@code
+ * scoreline_inference_queue_depth} (gauge) and {@code scoreline_inference_rejected_total} (by
+ * reason: queue_full, deadline, expired).
  */
 public final class InferenceMetrics {
   /** The model label used for requests naming a model that does not exist (bounded cardinality). */
@@ -19,6 +27,7 @@ public final class InferenceMetrics {
 
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Meter> meters = new ConcurrentHashMap<>();
 
   public InferenceMetrics(MeterRegistry registry) {
     this.registry = requireNonNull(registry, "registry is null");
@@ -39,6 +48,52 @@ public final class InferenceMetrics {
 
   public void compute(String model, String version, long nanos) {
     timer("scoreline.inference.compute", model, version, null).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void batch(String model, String version, long rows) {
+    DistributionSummary d =
+        (DistributionSummary)
+            meters.computeIfAbsent(
+                "batch\0" + model + '\0' + version,
+                k ->
+                    DistributionSummary.builder("scoreline.inference.batch.size")
+                        .tag("model", model)
+                        .tag("version", version)
+                        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+                        .register(registry));
+    d.record(rows);
+  }
+
+  public void rejected(String model, String version, String reason) {
+    Counter c =
+        (Counter)
+            meters.computeIfAbsent(
+                "rejected\0" + model + '\0' + version + '\0' + reason,
+                k ->
+                    Counter.builder("scoreline.inference.rejected")
+                        .tag("model", model)
+                        .tag("version", version)
+                        .tag("reason", reason)
+                        .register(registry));
+    c.increment();
+  }
+
+  /** Registers the queue-depth gauge of one version's scheduler. */
+  public <T> void queueDepth(String model, String version, T obj, ToDoubleFunction<T> depth) {
+    Gauge g =
+        Gauge.builder("scoreline.inference.queue.depth", obj, depth)
+            .tag("model", model)
+            .tag("version", version)
+            .strongReference(true)
+            .register(registry);
+    meters.put("depth\0" + model + '\0' + version, g);
+  }
+
+  public void removeQueueDepth(String model, String version) {
+    Meter m = meters.remove("depth\0" + model + '\0' + version);
+    if (m != null) {
+      registry.remove(m);
+    }
   }
 
   private Timer timer(String name, String model, String version, String outcome) {

@@ -11,7 +11,10 @@ import java.util.Set;
  * @param platform the runtime that loads the model ({@code onnx})
  * @param maxBatchSize the largest batch accepted; 0 means the model has no batch dimension limit
  * @param defaultModelFilename the file inside each version directory
- * @param maxConcurrency requests executed at once per version; 0 means the number of cores
+ * @param maxConcurrency requests executed at once per version without batching; 0 means the number
+ *     of cores
+ * @param instanceCount parallel instances (runtime sessions) per version
+ * @param dynamicBatching the dynamic batcher's settings; null runs each request on its own
  */
 public record ModelConfig(
     String platform,
@@ -21,10 +24,35 @@ public record ModelConfig(
     RuntimeOptions runtime,
     VersionPolicy versionPolicy,
     String defaultModelFilename,
-    int maxConcurrency) {
+    int maxConcurrency,
+    int instanceCount,
+    dev.scoreline.core.schedule.BatchingConfig dynamicBatching) {
 
   public static final ModelConfig DEFAULT =
-      new ModelConfig(null, 0, null, null, null, null, null, 0);
+      new ModelConfig(null, 0, null, null, null, null, null, 0, 0, null);
+
+  /** A config without instances or batching settings. */
+  public ModelConfig(
+      String platform,
+      int maxBatchSize,
+      List<TensorSpec> inputs,
+      List<TensorSpec> outputs,
+      RuntimeOptions runtime,
+      VersionPolicy versionPolicy,
+      String defaultModelFilename,
+      int maxConcurrency) {
+    this(
+        platform,
+        maxBatchSize,
+        inputs,
+        outputs,
+        runtime,
+        versionPolicy,
+        defaultModelFilename,
+        maxConcurrency,
+        0,
+        null);
+  }
 
   public ModelConfig {
     platform = platform == null ? "onnx" : platform;
@@ -33,6 +61,14 @@ public record ModelConfig(
     }
     if (maxConcurrency < 0) {
       throw new IllegalArgumentException("max-concurrency must be >= 0 (0 = number of cores)");
+    }
+    if (instanceCount < 0) {
+      throw new IllegalArgumentException("instance-count must be >= 1");
+    }
+    instanceCount = instanceCount == 0 ? 1 : instanceCount;
+    if (dynamicBatching != null && maxBatchSize < 1) {
+      throw new IllegalArgumentException(
+          "dynamic-batching needs max-batch-size >= 1 (the largest batch it may form)");
     }
     inputs = inputs == null ? null : List.copyOf(inputs);
     outputs = outputs == null ? null : List.copyOf(outputs);

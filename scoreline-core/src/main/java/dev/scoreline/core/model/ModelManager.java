@@ -7,6 +7,10 @@ import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.model.spi.LoadedModel;
 import dev.scoreline.core.model.spi.ModelRuntime;
 import dev.scoreline.core.model.spi.ModelSource;
+import dev.scoreline.core.schedule.DirectScheduler;
+import dev.scoreline.core.schedule.DynamicBatcher;
+import dev.scoreline.core.schedule.Job;
+import dev.scoreline.core.schedule.Scheduler;
 import dev.scoreline.core.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +26,9 @@ import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -155,8 +158,8 @@ public final class ModelManager implements AutoCloseable {
                 "versions", "model '" + name + "' version " + v + " has no file " + file);
           }
           long t0 = System.nanoTime();
-          LoadedModel loaded = runtime.load(new ModelSource(name, v, file, def.config()));
-          VersionHandle h = new VersionHandle(name, v, loaded, concurrency(def.config()));
+          VersionHandle h = loadVersion(runtime, new ModelSource(name, v, file, def.config()));
+          LoadedModel loaded = h.instances.get(0);
           entry.put(h);
           entry.failures.remove(v);
           log.info(
@@ -227,6 +230,36 @@ public final class ModelManager implements AutoCloseable {
     }
   }
 
+  private VersionHandle loadVersion(ModelRuntime runtime, ModelSource source) {
+    ModelConfig config = source.config();
+    List<LoadedModel> instances = new ArrayList<>();
+    try {
+      for (int i = 0; i < config.instanceCount(); i++) {
+        instances.add(runtime.load(source));
+      }
+      String version = Long.toString(source.version());
+      Scheduler scheduler =
+          config.dynamicBatching() != null
+              ? new DynamicBatcher(
+                  source.name(),
+                  version,
+                  instances,
+                  config.maxBatchSize(),
+                  config.dynamicBatching(),
+                  metrics)
+              : new DirectScheduler(
+                  source.name(), version, instances, concurrency(config), executor, metrics);
+      long timeout =
+          config.dynamicBatching() != null && config.dynamicBatching().defaultTimeout() != null
+              ? config.dynamicBatching().defaultTimeout().toNanos()
+              : 0;
+      return new VersionHandle(source.name(), source.version(), instances, scheduler, timeout);
+    } catch (RuntimeException e) {
+      instances.forEach(LoadedModel::close);
+      throw e;
+    }
+  }
+
   private int concurrency(ModelConfig config) {
     return config.maxConcurrency() > 0
         ? config.maxConcurrency()
@@ -251,7 +284,7 @@ public final class ModelManager implements AutoCloseable {
           h.version,
           h.inFlight.get());
     }
-    h.model.close();
+    h.close();
     log.info("unloaded model '{}' version {}", h.name, h.version);
   }
 
@@ -288,7 +321,7 @@ public final class ModelManager implements AutoCloseable {
     for (ModelEntry e : models.values()) {
       synchronized (e) {
         for (VersionHandle h : e.versions.values()) {
-          h.model.close();
+          h.close();
         }
         e.versions = Collections.emptyNavigableMap();
       }
@@ -373,7 +406,7 @@ public final class ModelManager implements AutoCloseable {
     for (VersionHandle v : e.versions.values()) {
       versions.add(v.versionString);
     }
-    ModelSignature sig = h.model.signature();
+    ModelSignature sig = h.signature;
     return new ModelMetadata(
         name, versions, e.platform, sig.inputs(), sig.outputs(), sig.maxBatchSize());
   }
@@ -392,43 +425,81 @@ public final class ModelManager implements AutoCloseable {
 
   // ---------------------------------------------------------------- inference
 
-  /** Runs a request on the calling thread. */
+  /** Runs a request, waiting for its result on the calling thread. */
   public InferenceResponse infer(InferenceRequest request) {
-    return execute(request, System.nanoTime());
+    long enqueued = System.nanoTime();
+    Admitted a = admit(request, enqueued);
+    String outcome = "success";
+    try {
+      List<Tensor> outputs = a.handle.scheduler.run(a.job);
+      return a.response(outputs);
+    } catch (ScorelineException e) {
+      outcome = outcomeOf(e);
+      throw e;
+    } catch (RuntimeException e) {
+      outcome = "internal";
+      throw internal(request, e);
+    } finally {
+      a.finish(outcome);
+    }
   }
 
-  /** Runs a request on the inference executor. */
+  /**
+   * Runs a request asynchronously: validation and admission happen on the calling thread, the model
+   * runs on the version's scheduler (the worker executor, or the dynamic batcher's threads). A
+   * request that cannot be admitted fails at once with RESOURCE_EXHAUSTED.
+   */
   public CompletableFuture<InferenceResponse> inferAsync(InferenceRequest request) {
     long enqueued = System.nanoTime();
-    CompletableFuture<InferenceResponse> f = new CompletableFuture<>();
+    Admitted a;
+    CompletableFuture<List<Tensor>> f;
     try {
-      executor.execute(
-          () -> {
-            try {
-              f.complete(execute(request, enqueued));
-            } catch (Throwable t) {
-              f.completeExceptionally(t);
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      metrics.request(
-          label(request.model()), "", "resource_exhausted", System.nanoTime() - enqueued);
-      f.completeExceptionally(
-          new ScorelineException(
-              ErrorCode.RESOURCE_EXHAUSTED,
-              "the inference queue is full; retry after a short delay"));
+      a = admit(request, enqueued);
+    } catch (ScorelineException e) {
+      return CompletableFuture.failedFuture(e);
     }
-    return f;
+    try {
+      f = a.handle.scheduler.submit(a.job);
+    } catch (ScorelineException e) {
+      a.finish(outcomeOf(e));
+      return CompletableFuture.failedFuture(e);
+    }
+    return f.handle(
+        (outputs, error) -> {
+          if (error == null) {
+            a.finish("success");
+            return a.response(outputs);
+          }
+          Throwable cause =
+              error instanceof CompletionException && error.getCause() != null
+                  ? error.getCause()
+                  : error;
+          if (cause instanceof ScorelineException) {
+            a.finish(outcomeOf((ScorelineException) cause));
+            throw (ScorelineException) cause;
+          }
+          a.finish("internal");
+          throw internal(request, cause);
+        });
   }
 
-  private String label(String model) {
-    return models.containsKey(model) ? model : InferenceMetrics.UNKNOWN_MODEL;
+  private static String outcomeOf(ScorelineException e) {
+    return e.code().name().toLowerCase(Locale.ROOT);
   }
 
-  private InferenceResponse execute(InferenceRequest request, long enqueued) {
+  private static ScorelineException internal(InferenceRequest request, Throwable e) {
+    return new ScorelineException(
+        ErrorCode.INTERNAL, "inference on model '" + request.model() + "' failed: " + e, e);
+  }
+
+  /**
+   * Resolves the version, validates the request and counts it in flight. On failure the request is
+   * already counted in metrics and released.
+   */
+  private Admitted admit(InferenceRequest request, long enqueued) {
     String modelLabel = InferenceMetrics.UNKNOWN_MODEL;
     String versionLabel = "";
-    String outcome = "success";
+    VersionHandle h = null;
     inFlight.incrementAndGet();
     try {
       if (shuttingDown) {
@@ -437,37 +508,80 @@ public final class ModelManager implements AutoCloseable {
       }
       ModelEntry entry = entry(request.model());
       modelLabel = entry.name;
-      VersionHandle h = acquire(entry, request.version());
+      h = acquire(entry, request.version());
       versionLabel = h.versionString;
-      try {
-        ModelSignature sig = h.model.signature();
-        Map<String, Tensor> inputs =
-            RequestValidator.validateInputs(sig, entry.name, request.inputs());
-        List<String> outputs = RequestValidator.validateOutputs(sig, entry.name, request.outputs());
-        h.permits.acquireUninterruptibly();
-        long c0 = System.nanoTime();
-        List<Tensor> result;
-        try {
-          metrics.queue(modelLabel, versionLabel, c0 - enqueued);
-          result = h.model.run(inputs, outputs);
-        } finally {
-          h.permits.release();
-        }
-        metrics.compute(modelLabel, versionLabel, System.nanoTime() - c0);
-        return new InferenceResponse(entry.name, h.versionString, request.id(), Map.of(), result);
-      } finally {
+      ModelSignature sig = h.signature;
+      Map<String, Tensor> inputs =
+          RequestValidator.validateInputs(sig, entry.name, request.inputs());
+      List<String> outputs = RequestValidator.validateOutputs(sig, entry.name, request.outputs());
+      int priority = intParameter(request, "priority");
+      long timeoutMicros = intParameter(request, "timeout");
+      long deadline =
+          timeoutMicros > 0 ? enqueued + timeoutMicros * 1000 : h.defaultDeadline(enqueued);
+      Job job = new Job(inputs, outputs, priority, enqueued, deadline);
+      return new Admitted(request, entry.name, h, job, enqueued);
+    } catch (RuntimeException e) {
+      if (h != null) {
         h.inFlight.decrementAndGet();
       }
-    } catch (ScorelineException e) {
-      outcome = e.code().name().toLowerCase(Locale.ROOT);
-      throw e;
-    } catch (RuntimeException e) {
-      outcome = "internal";
-      throw new ScorelineException(
-          ErrorCode.INTERNAL, "inference on model '" + request.model() + "' failed: " + e, e);
-    } finally {
       inFlight.decrementAndGet();
+      String outcome =
+          e instanceof ScorelineException ? outcomeOf((ScorelineException) e) : "internal";
       metrics.request(modelLabel, versionLabel, outcome, System.nanoTime() - enqueued);
+      if (e instanceof ScorelineException) {
+        throw e;
+      }
+      throw internal(request, e);
+    }
+  }
+
+  private static int intParameter(InferenceRequest request, String name) {
+    Object v = request.parameters().get(name);
+    if (v == null) {
+      return 0;
+    }
+    try {
+      long n = v instanceof Number ? ((Number) v).longValue() : Long.parseLong(v.toString().trim());
+      if (n < 0 || n > Integer.MAX_VALUE || (v instanceof Double && (Double) v != n)) {
+        throw new NumberFormatException();
+      }
+      return (int) n;
+    } catch (NumberFormatException e) {
+      throw ScorelineException.userError(
+          "parameters." + name,
+          "parameter '"
+              + name
+              + "' must be a non-negative integer"
+              + (name.equals("timeout") ? " (microseconds)" : " (1 is the highest priority)")
+              + ", got "
+              + v);
+    }
+  }
+
+  /** An admitted request: counted in flight until {@link #finish}. */
+  private final class Admitted {
+    final InferenceRequest request;
+    final String model;
+    final VersionHandle handle;
+    final Job job;
+    final long enqueued;
+
+    Admitted(InferenceRequest request, String model, VersionHandle handle, Job job, long enqueued) {
+      this.request = request;
+      this.model = model;
+      this.handle = handle;
+      this.job = job;
+      this.enqueued = enqueued;
+    }
+
+    InferenceResponse response(List<Tensor> outputs) {
+      return new InferenceResponse(model, handle.versionString, request.id(), Map.of(), outputs);
+    }
+
+    void finish(String outcome) {
+      handle.inFlight.decrementAndGet();
+      inFlight.decrementAndGet();
+      metrics.request(model, handle.versionString, outcome, System.nanoTime() - enqueued);
     }
   }
 
@@ -562,17 +676,35 @@ public final class ModelManager implements AutoCloseable {
     final String name;
     final long version;
     final String versionString;
-    final LoadedModel model;
-    final Semaphore permits;
+    final List<LoadedModel> instances;
+    final ModelSignature signature;
+    final Scheduler scheduler;
+    final long defaultTimeoutNanos;
     final AtomicInteger inFlight = new AtomicInteger();
     volatile ModelState state = ModelState.READY;
 
-    VersionHandle(String name, long version, LoadedModel model, int concurrency) {
+    VersionHandle(
+        String name,
+        long version,
+        List<LoadedModel> instances,
+        Scheduler scheduler,
+        long defaultTimeoutNanos) {
       this.name = name;
       this.version = version;
       this.versionString = Long.toString(version);
-      this.model = model;
-      this.permits = new Semaphore(concurrency);
+      this.instances = List.copyOf(instances);
+      this.signature = instances.get(0).signature();
+      this.scheduler = scheduler;
+      this.defaultTimeoutNanos = defaultTimeoutNanos;
+    }
+
+    long defaultDeadline(long enqueued) {
+      return defaultTimeoutNanos == 0 ? 0 : enqueued + defaultTimeoutNanos;
+    }
+
+    void close() {
+      scheduler.close();
+      instances.forEach(LoadedModel::close);
     }
   }
 }
