@@ -22,6 +22,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class EchoRuntime implements ModelRuntime {
   volatile CountDownLatch gate;
   final AtomicInteger closed = new AtomicInteger();
+  final AtomicInteger runs = new AtomicInteger();
+
+  /** The first element of every batch run, in run order. */
+  final List<Float> firstValues =
+      java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
   @Override
   public String platform() {
@@ -69,6 +74,8 @@ final class EchoRuntime implements ModelRuntime {
         }
         Tensor x = inputs.get("x");
         float[] v = x.toFloatArray();
+        runs.incrementAndGet();
+        firstValues.add(v.length > 0 ? v[0] : Float.NaN);
         for (int i = 0; i < v.length; i++) {
           v[i] *= multiplier;
         }

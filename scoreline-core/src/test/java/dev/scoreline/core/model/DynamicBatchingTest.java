@@ -1,0 +1,189 @@
+package dev.scoreline.core.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.tensor.Tensor;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DynamicBatchingTest {
+  @TempDir Path repo;
+  private final EchoRuntime runtime = new EchoRuntime();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final ExecutorService executor = Executors.newFixedThreadPool(16);
+  private ModelManager manager;
+
+  private void start(String batching) throws IOException {
+    Path dir = repo.resolve("m");
+    Files.createDirectories(dir.resolve("1"));
+    Files.writeString(dir.resolve("1/model.onnx"), "10");
+    Files.writeString(
+        dir.resolve("config.yaml"),
+        "platform: echo\nmax-batch-size: 8\ndynamic-batching:\n" + batching);
+    manager =
+        new ModelManager(
+            new ModelRepository(repo), List.of(runtime), new InferenceMetrics(registry), executor);
+    manager.loadAll(List.of());
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (runtime.gate != null) {
+      runtime.gate.countDown();
+    }
+    manager.close();
+    executor.shutdownNow();
+  }
+
+  private static InferenceRequest rows(Map<String, Object> params, float... x) {
+    return new InferenceRequest(
+        "m",
+        null,
+        "",
+        params,
+        List.of(Tensor.ofFloats("x", new long[] {x.length / 2, 2}, x)),
+        List.of());
+  }
+
+  @Test
+  void concurrentCallers_eachGetExactlyTheirOwnRowsInOrder() throws Exception {
+    start("  max-queue-delay: 2ms\n");
+    List<Future<?>> callers = new ArrayList<>();
+    for (int c = 0; c < 16; c++) {
+      int caller = c;
+      callers.add(
+          executor.submit(
+              () -> {
+                for (int i = 0; i < 100; i++) {
+                  int n = 1 + (caller + i) % 4;
+                  float[] x = new float[n * 2];
+                  for (int k = 0; k < x.length; k++) {
+                    x[k] = caller * 10_000 + i * 10 + k;
+                  }
+                  float[] y =
+                      manager.inferAsync(rows(Map.of(), x)).join().output("y").toFloatArray();
+                  assertThat(y).hasSize(x.length);
+                  for (int k = 0; k < x.length; k++) {
+                    assertThat(y[k]).isEqualTo(x[k] * 10);
+                  }
+                }
+                return null;
+              }));
+    }
+    for (Future<?> f : callers) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+    var batchSize = registry.get("scoreline.inference.batch.size").summary();
+    assertThat(batchSize.max()).isGreaterThan(4); // requests were really concatenated
+    assertThat(runtime.runs.get()).isLessThan(1600);
+    assertThat(batchSize.totalAmount()).isEqualTo(16 * (25 * (1 + 2 + 3 + 4)));
+  }
+
+  @Test
+  void expiredRequest_isDroppedBeforeCompute() throws Exception {
+    start("  max-queue-delay: 0us\n");
+    runtime.gate = new CountDownLatch(1);
+    CompletableFuture<InferenceResponse> blocker = manager.inferAsync(rows(Map.of(), 1, 1));
+    Thread.sleep(50); // the only worker is now inside run(), blocked
+    CompletableFuture<InferenceResponse> late =
+        manager.inferAsync(rows(Map.of("timeout", 20_000), 2, 2));
+    Thread.sleep(80);
+    runtime.gate.countDown();
+    assertThat(blocker.get(5, TimeUnit.SECONDS)).isNotNull();
+    assertThat(codeOf(late)).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+    assertThat(runtime.firstValues).containsExactly(1f);
+    assertThat(
+            registry.get("scoreline.inference.rejected").tag("reason", "expired").counter().count())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void fullQueue_isRefusedAtOnceWithResourceExhausted() throws Exception {
+    start("  max-queue-delay: 0us\n  max-queue-size: 2\n");
+    runtime.gate = new CountDownLatch(1);
+    CompletableFuture<InferenceResponse> running = manager.inferAsync(rows(Map.of(), 1, 1));
+    Thread.sleep(50);
+    CompletableFuture<InferenceResponse> q1 = manager.inferAsync(rows(Map.of(), 2, 2));
+    CompletableFuture<InferenceResponse> q2 = manager.inferAsync(rows(Map.of(), 3, 3));
+    CompletableFuture<InferenceResponse> refused = manager.inferAsync(rows(Map.of(), 4, 4));
+    // refused synchronously, without waiting for the queue to move
+    assertThat(refused).isCompletedExceptionally();
+    assertThat(codeOf(refused)).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED);
+    runtime.gate.countDown();
+    assertThat(running.get(5, TimeUnit.SECONDS)).isNotNull();
+    assertThat(q1.get(5, TimeUnit.SECONDS)).isNotNull();
+    assertThat(q2.get(5, TimeUnit.SECONDS)).isNotNull();
+  }
+
+  @Test
+  void higherPriority_runsFirst() throws Exception {
+    Files.createDirectories(repo);
+    start("  max-queue-delay: 0us\n  priority-levels: 3\n");
+    runtime.gate = new CountDownLatch(1);
+    // rows of 8 fill a batch, so each request runs alone
+    CompletableFuture<InferenceResponse> blocker = manager.inferAsync(rows(Map.of(), fill(1)));
+    Thread.sleep(50);
+    List<CompletableFuture<InferenceResponse>> all = new ArrayList<>();
+    all.add(manager.inferAsync(rows(Map.of("priority", 3), fill(30))));
+    all.add(manager.inferAsync(rows(Map.of("priority", 2), fill(20))));
+    all.add(manager.inferAsync(rows(Map.of("priority", 3), fill(31))));
+    all.add(manager.inferAsync(rows(Map.of("priority", 1), fill(10))));
+    runtime.gate.countDown();
+    blocker.get(5, TimeUnit.SECONDS);
+    for (CompletableFuture<InferenceResponse> f : all) {
+      f.get(5, TimeUnit.SECONDS);
+    }
+    assertThat(runtime.firstValues).containsExactly(1f, 10f, 20f, 30f, 31f);
+    assertThat(codeOf(manager.inferAsync(rows(Map.of("priority", 4), fill(1)))))
+        .isEqualTo(ErrorCode.USER_ERROR);
+  }
+
+  @Test
+  void preferredBatchSize_dispatchesWithoutWaitingForTheDelay() throws Exception {
+    start("  max-queue-delay: 10s\n  preferred-batch-sizes: [4]\n");
+    List<CompletableFuture<InferenceResponse>> all = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      all.add(manager.inferAsync(rows(Map.of(), i, i)));
+    }
+    for (CompletableFuture<InferenceResponse> f : all) {
+      assertThat(f.get(5, TimeUnit.SECONDS).output("y").toFloatArray()).hasSize(2);
+    }
+    assertThat(runtime.runs.get()).isEqualTo(1);
+  }
+
+  private static float[] fill(float v) {
+    float[] x = new float[16];
+    java.util.Arrays.fill(x, v);
+    return x;
+  }
+
+  private static ErrorCode codeOf(CompletableFuture<?> f) {
+    try {
+      f.get(5, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable c =
+          e.getCause() instanceof CompletionException ? e.getCause().getCause() : e.getCause();
+      return ((ScorelineException) c).code();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    throw new AssertionError("expected failure");
+  }
+}
