@@ -2,6 +2,7 @@ package dev.scoreline.core.model;
 
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -15,6 +16,9 @@ import java.util.Set;
  *     of cores
  * @param instanceCount parallel instances (runtime sessions) per version
  * @param dynamicBatching the dynamic batcher's settings; null runs each request on its own
+ * @param versionLabels names such as {@code stable} or {@code canary} for versions
+ * @param traffic how requests without a version are routed (canary split, shadow)
+ * @param warmup sample requests a version must answer before it is ready
  */
 public record ModelConfig(
     String platform,
@@ -26,10 +30,31 @@ public record ModelConfig(
     String defaultModelFilename,
     int maxConcurrency,
     int instanceCount,
-    dev.scoreline.core.schedule.BatchingConfig dynamicBatching) {
+    dev.scoreline.core.schedule.BatchingConfig dynamicBatching,
+    Map<String, Long> versionLabels,
+    TrafficPolicy traffic,
+    Warmup warmup) {
 
   public static final ModelConfig DEFAULT =
-      new ModelConfig(null, 0, null, null, null, null, null, 0, 0, null);
+      new ModelConfig(null, 0, null, null, null, null, null, 0, 0, null, null, null, null);
+
+  /**
+   * Warmup: {@code requests} calls with zero-filled inputs (variable dimensions set to {@code
+   * batch-size} for the first, 1 for others) before a version is marked ready; 0 disables it.
+   */
+  public record Warmup(int requests, int batchSize) {
+    public static final Warmup DEFAULT = new Warmup(1, 1);
+
+    public Warmup {
+      if (requests < 0) {
+        throw new IllegalArgumentException("warmup.requests must be >= 0");
+      }
+      batchSize = batchSize == 0 ? 1 : batchSize;
+      if (batchSize < 1) {
+        throw new IllegalArgumentException("warmup.batch-size must be >= 1");
+      }
+    }
+  }
 
   /** A config without instances or batching settings. */
   public ModelConfig(
@@ -51,6 +76,9 @@ public record ModelConfig(
         defaultModelFilename,
         maxConcurrency,
         0,
+        null,
+        null,
+        null,
         null);
   }
 
@@ -70,6 +98,21 @@ public record ModelConfig(
       throw new IllegalArgumentException(
           "dynamic-batching needs max-batch-size >= 1 (the largest batch it may form)");
     }
+    versionLabels = versionLabels == null ? Map.of() : Map.copyOf(versionLabels);
+    for (Map.Entry<String, Long> e : versionLabels.entrySet()) {
+      if (e.getKey().matches("[0-9]+")) {
+        throw new IllegalArgumentException(
+            "version-labels key '"
+                + e.getKey()
+                + "' must not be a number (it would shadow a version)");
+      }
+      if (e.getValue() == null || e.getValue() < 1) {
+        throw new IllegalArgumentException(
+            "version-labels." + e.getKey() + " must be a version >= 1");
+      }
+    }
+    traffic = traffic == null ? new TrafficPolicy(null, null) : traffic;
+    warmup = warmup == null ? Warmup.DEFAULT : warmup;
     inputs = inputs == null ? null : List.copyOf(inputs);
     outputs = outputs == null ? null : List.copyOf(outputs);
     checkUnique("inputs", inputs);
@@ -89,5 +132,19 @@ public record ModelConfig(
         throw new IllegalArgumentException(what + " names '" + s.name() + "' twice");
       }
     }
+  }
+
+  /** True when both configs execute a version the same way (routing settings aside). */
+  public boolean sameExecutionAs(ModelConfig o) {
+    return platform.equals(o.platform)
+        && maxBatchSize == o.maxBatchSize
+        && java.util.Objects.equals(inputs, o.inputs)
+        && java.util.Objects.equals(outputs, o.outputs)
+        && runtime.equals(o.runtime)
+        && defaultModelFilename.equals(o.defaultModelFilename)
+        && maxConcurrency == o.maxConcurrency
+        && instanceCount == o.instanceCount
+        && java.util.Objects.equals(dynamicBatching, o.dynamicBatching)
+        && warmup.equals(o.warmup);
   }
 }

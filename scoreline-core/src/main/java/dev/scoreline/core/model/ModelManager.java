@@ -143,14 +143,17 @@ public final class ModelManager implements AutoCloseable {
         throw ScorelineException.userError("versions", msg);
       }
       List<Long> wanted = def.config().versionPolicy().select(def.versions().keySet());
+      boolean executionChanged = !def.config().sameExecutionAs(entry.config);
       entry.config = def.config();
+      entry.traffic = def.config().traffic();
       entry.platform = runtime.metadataPlatform();
       String firstError = null;
       for (Long v : wanted) {
-        if (entry.versions.containsKey(v)) {
+        Path file = def.versions().get(v);
+        VersionHandle current = entry.versions.get(v);
+        if (current != null && !executionChanged && current.file.equals(FileStamp.of(file))) {
           continue;
         }
-        Path file = def.versions().get(v);
         entry.loading.add(v);
         try {
           if (!Files.isRegularFile(file)) {
@@ -162,6 +165,9 @@ public final class ModelManager implements AutoCloseable {
           LoadedModel loaded = h.instances.get(0);
           entry.put(h);
           entry.failures.remove(v);
+          if (current != null) {
+            drainAndClose(current); // a reload: the new instances serve, the old ones drain
+          }
           log.info(
               "loaded model '{}' version {} on {} in {} ms",
               name,
@@ -235,7 +241,9 @@ public final class ModelManager implements AutoCloseable {
     List<LoadedModel> instances = new ArrayList<>();
     try {
       for (int i = 0; i < config.instanceCount(); i++) {
-        instances.add(runtime.load(source));
+        LoadedModel instance = runtime.load(source);
+        instances.add(instance);
+        Warmup.run(source.name(), source.version(), instance, config);
       }
       String version = Long.toString(source.version());
       Scheduler scheduler =
@@ -253,7 +261,13 @@ public final class ModelManager implements AutoCloseable {
           config.dynamicBatching() != null && config.dynamicBatching().defaultTimeout() != null
               ? config.dynamicBatching().defaultTimeout().toNanos()
               : 0;
-      return new VersionHandle(source.name(), source.version(), instances, scheduler, timeout);
+      return new VersionHandle(
+          source.name(),
+          source.version(),
+          instances,
+          scheduler,
+          timeout,
+          FileStamp.of(source.file()));
     } catch (RuntimeException e) {
       instances.forEach(LoadedModel::close);
       throw e;
@@ -652,6 +666,7 @@ public final class ModelManager implements AutoCloseable {
     final Map<Long, String> failures = new ConcurrentHashMap<>();
     final Set<Long> loading = ConcurrentHashMap.newKeySet();
     volatile ModelConfig config = ModelConfig.DEFAULT;
+    volatile TrafficPolicy traffic = new TrafficPolicy(null, null);
     volatile String platform = "";
 
     ModelEntry(String name) {
@@ -680,6 +695,7 @@ public final class ModelManager implements AutoCloseable {
     final ModelSignature signature;
     final Scheduler scheduler;
     final long defaultTimeoutNanos;
+    final FileStamp file;
     final AtomicInteger inFlight = new AtomicInteger();
     volatile ModelState state = ModelState.READY;
 
@@ -688,7 +704,9 @@ public final class ModelManager implements AutoCloseable {
         long version,
         List<LoadedModel> instances,
         Scheduler scheduler,
-        long defaultTimeoutNanos) {
+        long defaultTimeoutNanos,
+        FileStamp file) {
+      this.file = file;
       this.name = name;
       this.version = version;
       this.versionString = Long.toString(version);

@@ -41,6 +41,9 @@ class DynamicBatchingTest {
         new ModelManager(
             new ModelRepository(repo), List.of(runtime), new InferenceMetrics(registry), executor);
     manager.loadAll(List.of());
+    assertThat(runtime.runs.get()).isEqualTo(1); // the warmup request
+    runtime.runs.set(0);
+    runtime.firstValues.clear();
   }
 
   @AfterEach

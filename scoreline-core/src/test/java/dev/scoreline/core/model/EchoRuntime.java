@@ -49,7 +49,8 @@ final class EchoRuntime implements ModelRuntime {
     if (text.equals("broken")) {
       throw ScorelineException.userError(null, source.file() + ": not a model");
     }
-    float multiplier = Float.parseFloat(text);
+    boolean explode = text.equals("explode");
+    float multiplier = explode ? 0 : Float.parseFloat(text);
     ModelSignature sig =
         ModelSignature.reconcile(
             source.name(),
@@ -71,6 +72,9 @@ final class EchoRuntime implements ModelRuntime {
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
+        }
+        if (explode) {
+          throw new IllegalStateException("kernel crashed");
         }
         Tensor x = inputs.get("x");
         float[] v = x.toFloatArray();

@@ -253,6 +253,27 @@ class ModelManagerTest {
     assertCode(() -> manager.load("absent"), ErrorCode.NOT_FOUND);
   }
 
+  @Test
+  void load_versionFailingWarmup_neverBecomesReadyAndOldVersionServes() throws IOException {
+    write("m", "1", "2");
+    manager.loadAll(List.of());
+    write("m", "2", "explode");
+    ScorelineException e = catchCode(() -> manager.load("m"), ErrorCode.USER_ERROR);
+    assertThat(e.getMessage()).contains("warmup");
+    assertThat(manager.infer(request("m", null, 1, 1)).version()).isEqualTo("1");
+  }
+
+  @Test
+  void load_changedConfig_reloadsVersionWithoutDowntime() throws IOException {
+    write("m", "1", "2");
+    manager.loadAll(List.of());
+    Files.writeString(repo.resolve("m/config.yaml"), "platform: echo\nmax-batch-size: 4\n");
+    manager.load("m");
+    assertThat(manager.metadata("m", null).maxBatchSize()).isEqualTo(4);
+    assertThat(runtime.closed.get()).isEqualTo(1); // old instance drained and closed
+    assertThat(manager.infer(request("m", null, 1, 1)).version()).isEqualTo("1");
+  }
+
   private static void assertCode(Runnable r, ErrorCode code) {
     catchCode(r, code);
   }
