@@ -50,6 +50,26 @@ public final class InferenceMetrics {
     timer("scoreline.inference.compute", model, version, null).record(nanos, TimeUnit.NANOSECONDS);
   }
 
+  /** A shadow call: its latency and outcome, never part of the response. */
+  public void shadow(String model, String version, String outcome, long nanos) {
+    timer("scoreline.shadow.request", model, version, outcome).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Largest absolute difference between a shadow's outputs and the served outputs. */
+  public void shadowDivergence(String model, String version, double maxAbsDiff) {
+    DistributionSummary d =
+        (DistributionSummary)
+            meters.computeIfAbsent(
+                "divergence\0" + model + '\0' + version,
+                k ->
+                    DistributionSummary.builder("scoreline.shadow.divergence")
+                        .tag("model", model)
+                        .tag("version", version)
+                        .serviceLevelObjectives(1e-6, 1e-4, 1e-2, 0.1, 1)
+                        .register(registry));
+    d.record(maxAbsDiff);
+  }
+
   public void batch(String model, String version, long rows) {
     DistributionSummary d =
         (DistributionSummary)

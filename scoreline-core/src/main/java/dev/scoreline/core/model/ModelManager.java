@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -444,8 +445,11 @@ public final class ModelManager implements AutoCloseable {
     long enqueued = System.nanoTime();
     Admitted a = admit(request, enqueued);
     String outcome = "success";
+    CompletableFuture<List<Tensor>> served = new CompletableFuture<>();
+    maybeShadow(a, served);
     try {
       List<Tensor> outputs = a.handle.scheduler.run(a.job);
+      served.complete(outputs);
       return a.response(outputs);
     } catch (ScorelineException e) {
       outcome = outcomeOf(e);
@@ -454,6 +458,7 @@ public final class ModelManager implements AutoCloseable {
       outcome = "internal";
       throw internal(request, e);
     } finally {
+      served.complete(null);
       a.finish(outcome);
     }
   }
@@ -478,6 +483,7 @@ public final class ModelManager implements AutoCloseable {
       a.finish(outcomeOf(e));
       return CompletableFuture.failedFuture(e);
     }
+    maybeShadow(a, f);
     return f.handle(
         (outputs, error) -> {
           if (error == null) {
@@ -495,6 +501,123 @@ public final class ModelManager implements AutoCloseable {
           a.finish("internal");
           throw internal(request, cause);
         });
+  }
+
+  /**
+   * Mirrors an unversioned request to the shadow version for the configured fraction of traffic.
+   * The shadow's answer is discarded; its latency, outcome and divergence from the served answer go
+   * to metrics. Nothing here can fail or delay the served response.
+   */
+  private void maybeShadow(Admitted a, CompletableFuture<List<Tensor>> served) {
+    String version = a.request.version();
+    TrafficPolicy.Shadow sh = a.entry.traffic.shadow();
+    if (sh == null
+        || (version != null && !version.isEmpty())
+        || ThreadLocalRandom.current().nextDouble() >= sh.fraction()) {
+      return;
+    }
+    VersionHandle h = target(a.entry, sh.version());
+    if (h == null || h == a.handle) {
+      return;
+    }
+    h.inFlight.incrementAndGet();
+    inFlight.incrementAndGet();
+    long t0 = System.nanoTime();
+    CompletableFuture<List<Tensor>> f;
+    try {
+      if (h.state != ModelState.READY) {
+        throw new ScorelineException(ErrorCode.UNAVAILABLE, "shadow version is unloading");
+      }
+      f = h.scheduler.submit(new Job(a.job.inputs(), a.job.outputs(), 0, t0, 0));
+    } catch (RuntimeException e) {
+      h.inFlight.decrementAndGet();
+      inFlight.decrementAndGet();
+      metrics.shadow(a.model, h.versionString, "rejected", System.nanoTime() - t0);
+      return;
+    }
+    f.whenComplete(
+        (out, err) -> {
+          h.inFlight.decrementAndGet();
+          inFlight.decrementAndGet();
+          metrics.shadow(
+              a.model, h.versionString, err == null ? "success" : "error", System.nanoTime() - t0);
+          if (out != null) {
+            served.whenComplete(
+                (primary, perr) -> {
+                  if (primary != null) {
+                    metrics.shadowDivergence(a.model, h.versionString, divergence(primary, out));
+                  }
+                });
+          }
+        });
+  }
+
+  /** Largest absolute difference between two answers; 1 where they cannot be compared. */
+  static double divergence(List<Tensor> served, List<Tensor> shadow) {
+    double max = 0;
+    for (int i = 0; i < served.size(); i++) {
+      Tensor a = served.get(i);
+      Tensor b = i < shadow.size() ? shadow.get(i) : null;
+      if (b == null || a.type() != b.type() || !java.util.Arrays.equals(a.shape(), b.shape())) {
+        max = Math.max(max, 1);
+        continue;
+      }
+      if (a.type() == dev.scoreline.core.tensor.DataType.BYTES) {
+        if (!java.util.Arrays.deepEquals(a.bytesData(), b.bytesData())) {
+          max = Math.max(max, 1);
+        }
+        continue;
+      }
+      for (int j = 0; j < a.elementCount(); j++) {
+        double d = Math.abs(a.getDouble(j) - b.getDouble(j));
+        if (d > max || Double.isNaN(d)) {
+          max = Double.isNaN(d) ? 1 : d;
+        }
+      }
+    }
+    return max;
+  }
+
+  /** The traffic policy of a model now in force. */
+  public TrafficPolicy traffic(String name) {
+    return entry(name).traffic;
+  }
+
+  /**
+   * Changes how a model's unversioned traffic is split and shadowed, at once and without a restart.
+   * Every split and shadow target must be a version number or a label of the model. A later reload
+   * of the model's config.yaml replaces it again.
+   */
+  public void setTraffic(String name, TrafficPolicy policy) {
+    ModelEntry e = entry(name);
+    synchronized (e) {
+      for (String key : policy.split().keySet()) {
+        checkTarget(e, "split." + key, key);
+      }
+      if (policy.shadow() != null) {
+        checkTarget(e, "shadow.version", policy.shadow().version());
+      }
+      e.traffic = policy;
+      log.info("model '{}' traffic is now {}", name, policy);
+    }
+  }
+
+  private static void checkTarget(ModelEntry e, String field, String key) {
+    try {
+      versionOrLabel(e, key);
+    } catch (ScorelineException ex) {
+      throw ScorelineException.userError(
+          "traffic." + field,
+          "traffic."
+              + field
+              + ": '"
+              + key
+              + "' is neither a version number nor a label of model '"
+              + e.name
+              + "' (labels: "
+              + e.config.versionLabels().keySet()
+              + ")");
+    }
   }
 
   private static String outcomeOf(ScorelineException e) {
@@ -522,7 +645,7 @@ public final class ModelManager implements AutoCloseable {
       }
       ModelEntry entry = entry(request.model());
       modelLabel = entry.name;
-      h = acquire(entry, request.version());
+      h = acquire(entry, request);
       versionLabel = h.versionString;
       ModelSignature sig = h.signature;
       Map<String, Tensor> inputs =
@@ -533,7 +656,7 @@ public final class ModelManager implements AutoCloseable {
       long deadline =
           timeoutMicros > 0 ? enqueued + timeoutMicros * 1000 : h.defaultDeadline(enqueued);
       Job job = new Job(inputs, outputs, priority, enqueued, deadline);
-      return new Admitted(request, entry.name, h, job, enqueued);
+      return new Admitted(request, entry, h, job, enqueued);
     } catch (RuntimeException e) {
       if (h != null) {
         h.inFlight.decrementAndGet();
@@ -575,14 +698,17 @@ public final class ModelManager implements AutoCloseable {
   /** An admitted request: counted in flight until {@link #finish}. */
   private final class Admitted {
     final InferenceRequest request;
+    final ModelEntry entry;
     final String model;
     final VersionHandle handle;
     final Job job;
     final long enqueued;
 
-    Admitted(InferenceRequest request, String model, VersionHandle handle, Job job, long enqueued) {
+    Admitted(
+        InferenceRequest request, ModelEntry entry, VersionHandle handle, Job job, long enqueued) {
       this.request = request;
-      this.model = model;
+      this.entry = entry;
+      this.model = entry.name;
       this.handle = handle;
       this.job = job;
       this.enqueued = enqueued;
@@ -632,7 +758,7 @@ public final class ModelManager implements AutoCloseable {
       }
       return last.getValue();
     }
-    long v = parseVersion(version);
+    long v = versionOrLabel(e, version);
     VersionHandle h = versions.get(v);
     if (h == null) {
       List<String> have = new ArrayList<>();
@@ -645,9 +771,83 @@ public final class ModelManager implements AutoCloseable {
     return h;
   }
 
-  private VersionHandle acquire(ModelEntry e, String version) {
+  private static long versionOrLabel(ModelEntry e, String version) {
+    if (!version.isEmpty() && Character.isDigit(version.charAt(0))) {
+      return parseVersion(version);
+    }
+    Long v = e.config.versionLabels().get(version);
+    if (v == null) {
+      throw ScorelineException.notFound(
+          "model '"
+              + e.name
+              + "' has no version label '"
+              + version
+              + "'; labels: "
+              + e.config.versionLabels().keySet()
+              + " (set version-labels in config.yaml)");
+    }
+    return v;
+  }
+
+  /** The target of a split or shadow entry, or null when it is not loaded. */
+  private static VersionHandle target(ModelEntry e, String versionOrLabel) {
+    try {
+      return e.versions.get(versionOrLabel(e, versionOrLabel));
+    } catch (ScorelineException ex) {
+      return null;
+    }
+  }
+
+  /**
+   * Picks the version for a request: the one it names, else by the traffic split (sticky on the
+   * {@code routing_key} parameter, random otherwise), else the newest.
+   */
+  private VersionHandle route(ModelEntry e, InferenceRequest request) {
+    String version = request.version();
+    if (version != null && !version.isEmpty()) {
+      return resolve(e, version);
+    }
+    Map<String, Integer> split = e.traffic.split();
+    if (split.isEmpty()) {
+      return resolve(e, null);
+    }
+    long total = 0;
+    for (Map.Entry<String, Integer> w : split.entrySet()) {
+      if (target(e, w.getKey()) != null) {
+        total += w.getValue();
+      }
+    }
+    if (total == 0) {
+      return resolve(e, null);
+    }
+    Object key = request.parameters().get("routing_key");
+    long pick =
+        key != null
+            ? Math.floorMod(mix(key.toString().hashCode()), total)
+            : ThreadLocalRandom.current().nextLong(total);
+    for (Map.Entry<String, Integer> w : split.entrySet()) {
+      VersionHandle h = target(e, w.getKey());
+      if (h == null) {
+        continue;
+      }
+      if (pick < w.getValue()) {
+        return h;
+      }
+      pick -= w.getValue();
+    }
+    return resolve(e, null);
+  }
+
+  /** SplitMix64's finalizer: spreads String.hashCode (stable across JVMs) over 64 bits. */
+  private static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    return z ^ (z >>> 31);
+  }
+
+  private VersionHandle acquire(ModelEntry e, InferenceRequest request) {
     for (int attempt = 0; attempt < 3; attempt++) {
-      VersionHandle h = resolve(e, version);
+      VersionHandle h = route(e, request);
       h.inFlight.incrementAndGet();
       if (h.state == ModelState.READY) {
         return h;

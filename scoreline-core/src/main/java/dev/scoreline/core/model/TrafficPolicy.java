@@ -25,7 +25,8 @@ public record TrafficPolicy(Map<String, Integer> split, Shadow shadow) {
     if (!split.isEmpty() && total == 0) {
       throw new IllegalArgumentException("traffic.split weights must not all be 0");
     }
-    split = Map.copyOf(split);
+    // sorted, so that sticky routing picks the same version on every replica and restart
+    split = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(split));
   }
 
   /** A copy of a fraction of the traffic sent to another version, its answers discarded. */

@@ -86,7 +86,8 @@ class ModelManagerTest {
     assertThat(manager.metadata("m", null).versions()).containsExactly("1", "2");
     assertCode(() -> manager.infer(request("nope", null, 1, 1)), ErrorCode.NOT_FOUND);
     assertCode(() -> manager.infer(request("m", "7", 1, 1)), ErrorCode.NOT_FOUND);
-    assertCode(() -> manager.infer(request("m", "latest", 1, 1)), ErrorCode.USER_ERROR);
+    assertCode(
+        () -> manager.infer(request("m", "latest", 1, 1)), ErrorCode.NOT_FOUND); // no such label
     assertCode(() -> manager.infer(request("m", null, 1, 1, 1)), ErrorCode.USER_ERROR);
   }
 
