@@ -39,6 +39,6 @@ public final class Durations {
       }
     }
     throw new IllegalArgumentException(
-        key + " '" + text + "' is not a duration; use e.g. 500us, 2ms, 1.5s, 5m");
+        key + " '" + text + "' is not a duration; use e.g. 500us, 2ms, 1.5s, 5m, 12h, 30d");
   }
 }

@@ -1,0 +1,88 @@
+package dev.scoreline.core.kv;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The key-value store under the online feature store and batch results. Keys and values are bytes;
+ * a namespace separates tables (a feature entity, a batch surface's snapshot). Implementations:
+ * embedded RocksDB (the default) and Redis (several servers sharing state); both pass {@code
+ * KvStoreContract} in scoreline-testing. Implementations are thread-safe and every batched call is
+ * one round trip (one pipeline for Redis).
+ *
+ * <p><b>Records.</b> A record is one key holding named fields (one per feature view of an entity),
+ * read whole in one call. {@link #mergeRecords} is event-time last-write-wins per field: every
+ * field value starts with a {@value #STAMP_BYTES}-byte stamp, and a write is applied only when its
+ * stamp compares (unsigned, byte-wise) greater than or equal to the stored field's stamp. Equal
+ * stamps are applied, so a later correction with the same event and created time replaces the value
+ * (arrival order breaks the tie); an older stamp never overwrites a newer one. The check and the
+ * write are atomic per key.
+ *
+ * <p><b>Snapshots.</b> A batch job writes a snapshot's data into {@link #snapshotNamespace(String,
+ * String)} with {@link #putAll}, then {@link #publish}es it: readers resolve {@link
+ * #currentSnapshot} first and read only that namespace, so they see the old snapshot or the new
+ * one, never a mix. The previous {@code keep - 1} published snapshots are kept for {@link
+ * #rollback}.
+ */
+public interface KvStore extends AutoCloseable {
+  /** Length of the ordering stamp that prefixes every record field value. */
+  int STAMP_BYTES = 16;
+
+  /** {@code rocksdb}, {@code redis}, ... */
+  String kind();
+
+  /** Values of {@code keys} in order; null where a key is absent. */
+  List<byte[]> multiGet(String namespace, List<byte[]> keys);
+
+  /** Writes entries; for a key given twice the last entry wins. */
+  void putAll(String namespace, List<KvEntry> entries);
+
+  /** Deletes keys (absent keys are ignored). */
+  void deleteAll(String namespace, List<byte[]> keys);
+
+  /** Deletes every key of a namespace (records included). */
+  void dropNamespace(String namespace);
+
+  /**
+   * The records of {@code keys} in order, each as field name to value (stamp included); an empty
+   * map where the key is absent.
+   */
+  List<Map<String, byte[]>> multiGetRecords(String namespace, List<byte[]> keys);
+
+  /**
+   * Writes record fields, last-write-wins by stamp (see the class comment).
+   *
+   * @return how many writes were applied (the rest were older than what is stored)
+   */
+  int mergeRecords(String namespace, List<FieldWrite> writes);
+
+  /**
+   * Makes {@code snapshotId} the current snapshot of {@code name}, atomically; keeps {@code keep}.
+   */
+  void publish(String name, String snapshotId, int keep);
+
+  /** The current snapshot of {@code name}, if one was published. */
+  Optional<String> currentSnapshot(String name);
+
+  /** Published snapshots still kept, newest first (the first is current). */
+  List<String> snapshots(String name);
+
+  /**
+   * Makes the previous published snapshot current and drops the current one.
+   *
+   * @return the snapshot now current
+   */
+  String rollback(String name);
+
+  /** Drops a snapshot's data (a failed or abandoned job's, or one beyond {@code keep}). */
+  void dropSnapshot(String name, String snapshotId);
+
+  /** The namespace holding one snapshot's data. */
+  static String snapshotNamespace(String name, String snapshotId) {
+    return name + "@" + snapshotId;
+  }
+
+  @Override
+  void close();
+}
