@@ -1,0 +1,637 @@
+package dev.scoreline.redis;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.kv.FieldWrite;
+import dev.scoreline.core.kv.KvEntry;
+import dev.scoreline.core.kv.KvStore;
+import dev.scoreline.redis.Scripts.Script;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link KvStore} on Redis, for several servers sharing state. One Lettuce connection (thread-safe,
+ * binary-safe {@link ByteArrayCodec}) carries every call. A call issues all its commands
+ * asynchronously, without waiting for replies, then awaits the replies together: a batched call is
+ * one pipelined round trip. Lettuce reconnects on its own after a dropped connection; commands
+ * issued meanwhile wait in its buffer and go out after the reconnect. A call fails with {@code
+ * UNAVAILABLE} when its replies are not in within the URI's timeout (60 s unless {@code ?timeout=}
+ * says otherwise).
+ *
+ * <p>Auto-flush stays on (Lettuce flushes each command as it is issued). Turning it off to send a
+ * batch in one write was tried: a command whose write fails because the connection drops goes back
+ * into Lettuce's command buffer and is not sent after the reconnect until someone flushes again, so
+ * the call hung until its timeout; and no gain could be measured on a loaded 2-core machine.
+ *
+ * <p><b>Key layout</b> (format version 1, specified in the package documentation): {@code
+ * sl1:d:<namespace> 0x00 <key>} for plain values (Redis strings) and records (Redis hashes, one
+ * field per feature view, value = 16-byte stamp + payload); {@code sl1:s:<name>} for the list of
+ * published snapshots of a name, newest first. Namespaces and names are non-empty, well-formed
+ * UTF-8 without U+0000; snapshot ids also may not contain {@code @}.
+ *
+ * <p><b>Commands</b>: {@link #multiGet} is {@code MGET} ({@value #CHUNK} keys a command), {@link
+ * #putAll} {@code MSET}, {@link #deleteAll} {@code UNLINK}, {@link #multiGetRecords} one {@code
+ * HGETALL} a key, {@link #mergeRecords} one {@code EVALSHA} of a Lua script a record key (all its
+ * fields, atomic), the snapshot calls one script each on the snapshot list. {@link #dropNamespace}
+ * and the data of dropped snapshots are deleted with {@code SCAN MATCH} + {@code UNLINK}: it walks
+ * the whole keyspace of the database, so its cost grows with the database, not the namespace;
+ * nothing on the read or write path scans.
+ */
+public final class RedisKvStore implements KvStore {
+  private static final Logger log = LoggerFactory.getLogger(RedisKvStore.class);
+
+  /** Keys (or entries, while under {@link #CHUNK_BYTES}) per MGET, MSET or UNLINK command. */
+  static final int CHUNK = 512;
+
+  /** Bytes of keys and values per MSET before a new command starts. */
+  static final int CHUNK_BYTES = 4 << 20;
+
+  /** Keys per SCAN step ({@code COUNT}). */
+  static final int SCAN_COUNT = 2048;
+
+  private final RedisClient client;
+  private final StatefulRedisConnection<byte[], byte[]> connection;
+  private final RedisAsyncCommands<byte[], byte[]> redis;
+  private final String server;
+  private final Duration timeout;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private RedisKvStore(
+      RedisClient client,
+      StatefulRedisConnection<byte[], byte[]> connection,
+      String server,
+      Duration timeout) {
+    this.client = requireNonNull(client, "client is null");
+    this.connection = requireNonNull(connection, "connection is null");
+    this.redis = connection.async();
+    this.server = requireNonNull(server, "server is null");
+    this.timeout = requireNonNull(timeout, "timeout is null");
+  }
+
+  /**
+   * Connects to Redis at {@code uri}, such as {@code redis://127.0.0.1:6379/0} (Lettuce URI syntax:
+   * {@code rediss://} for TLS, {@code redis://:password@host:port/db}, {@code ?timeout=5s}), and
+   * loads the Lua scripts.
+   *
+   * @throws ScorelineException {@code USER_ERROR} for a malformed URI, {@code UNAVAILABLE} when
+   *     Redis cannot be reached
+   */
+  public static RedisKvStore connect(String uri) {
+    requireNonNull(uri, "uri is null");
+    RedisURI redisUri;
+    try {
+      redisUri = RedisURI.create(uri);
+    } catch (RuntimeException e) {
+      throw new ScorelineException(
+          ErrorCode.USER_ERROR,
+          "uri",
+          "malformed Redis URI (" + e.getMessage() + "); expected redis://host:port/db",
+          e);
+    }
+    String server = describe(redisUri);
+    RedisClient client = RedisClient.create(redisUri);
+    client.setOptions(
+        ClientOptions.builder()
+            .autoReconnect(true)
+            .timeoutOptions(TimeoutOptions.enabled())
+            .build());
+    StatefulRedisConnection<byte[], byte[]> connection;
+    try {
+      connection = client.connect(ByteArrayCodec.INSTANCE);
+    } catch (RuntimeException e) {
+      client.shutdown();
+      throw new ScorelineException(
+          ErrorCode.UNAVAILABLE,
+          "cannot connect to Redis at "
+              + server
+              + " ("
+              + e.getMessage()
+              + "); check that redis-server runs there and the URI is right",
+          e);
+    }
+    RedisKvStore store = new RedisKvStore(client, connection, server, redisUri.getTimeout());
+    try {
+      store.loadScripts();
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    log.info("connected to Redis at {}", server);
+    return store;
+  }
+
+  @Override
+  public String kind() {
+    return "redis";
+  }
+
+  @Override
+  public List<byte[]> multiGet(String namespace, List<byte[]> keys) {
+    byte[] prefix = Keys.dataPrefix(namespace);
+    requireNonNull(keys, "keys is null");
+    if (keys.isEmpty()) {
+      return List.of();
+    }
+    ensureOpen();
+    Pipeline<List<KeyValue<byte[], byte[]>>> pipeline = new Pipeline<>("MGET");
+    for (int from = 0; from < keys.size(); from += CHUNK) {
+      int to = Math.min(keys.size(), from + CHUNK);
+      byte[][] chunk = new byte[to - from][];
+      for (int i = from; i < to; i++) {
+        chunk[i - from] = Keys.dataKey(prefix, requireNonNull(keys.get(i), "key is null"));
+      }
+      pipeline.add(redis.mget(chunk));
+    }
+    byte[][] values = new byte[keys.size()][];
+    int i = 0;
+    for (List<KeyValue<byte[], byte[]>> chunk : pipeline.await()) {
+      for (KeyValue<byte[], byte[]> kv : chunk) {
+        values[i++] = kv.getValueOrElse(null);
+      }
+    }
+    return Collections.unmodifiableList(Arrays.asList(values));
+  }
+
+  @Override
+  public void putAll(String namespace, List<KvEntry> entries) {
+    byte[] prefix = Keys.dataPrefix(namespace);
+    requireNonNull(entries, "entries is null");
+    if (entries.isEmpty()) {
+      return;
+    }
+    ensureOpen();
+    Pipeline<String> pipeline = new Pipeline<>("MSET");
+    // identity-keyed (byte[]), insertion-ordered: MSET applies duplicates in order, last wins
+    Map<byte[], byte[]> chunk = new LinkedHashMap<>();
+    long chunkBytes = 0;
+    for (KvEntry entry : entries) {
+      requireNonNull(entry, "entry is null");
+      chunk.put(Keys.dataKey(prefix, entry.key()), entry.value());
+      chunkBytes += prefix.length + entry.key().length + entry.value().length;
+      if (chunk.size() == CHUNK || chunkBytes >= CHUNK_BYTES) {
+        pipeline.add(redis.mset(chunk));
+        chunk = new LinkedHashMap<>();
+        chunkBytes = 0;
+      }
+    }
+    if (!chunk.isEmpty()) {
+      pipeline.add(redis.mset(chunk));
+    }
+    pipeline.await();
+  }
+
+  @Override
+  public void deleteAll(String namespace, List<byte[]> keys) {
+    byte[] prefix = Keys.dataPrefix(namespace);
+    requireNonNull(keys, "keys is null");
+    if (keys.isEmpty()) {
+      return;
+    }
+    ensureOpen();
+    Pipeline<Long> pipeline = new Pipeline<>("UNLINK");
+    for (int from = 0; from < keys.size(); from += CHUNK) {
+      int to = Math.min(keys.size(), from + CHUNK);
+      byte[][] chunk = new byte[to - from][];
+      for (int i = from; i < to; i++) {
+        chunk[i - from] = Keys.dataKey(prefix, requireNonNull(keys.get(i), "key is null"));
+      }
+      pipeline.add(redis.unlink(chunk));
+    }
+    pipeline.await();
+  }
+
+  @Override
+  public void dropNamespace(String namespace) {
+    byte[] prefix = Keys.dataPrefix(namespace);
+    ensureOpen();
+    deleteByPrefix(prefix);
+  }
+
+  @Override
+  public List<Map<String, byte[]>> multiGetRecords(String namespace, List<byte[]> keys) {
+    byte[] prefix = Keys.dataPrefix(namespace);
+    requireNonNull(keys, "keys is null");
+    if (keys.isEmpty()) {
+      return List.of();
+    }
+    ensureOpen();
+    Pipeline<Map<byte[], byte[]>> pipeline = new Pipeline<>("HGETALL");
+    for (byte[] key : keys) {
+      pipeline.add(redis.hgetall(Keys.dataKey(prefix, requireNonNull(key, "key is null"))));
+    }
+    List<Map<byte[], byte[]>> hashes = pipeline.await();
+    List<Map<String, byte[]>> records = new ArrayList<>(hashes.size());
+    for (Map<byte[], byte[]> hash : hashes) {
+      if (hash == null || hash.isEmpty()) {
+        records.add(Map.of());
+        continue;
+      }
+      Map<String, byte[]> record = new HashMap<>((int) (hash.size() / 0.75f) + 1);
+      for (Map.Entry<byte[], byte[]> field : hash.entrySet()) {
+        record.put(new String(field.getKey(), UTF_8), field.getValue());
+      }
+      records.add(Collections.unmodifiableMap(record));
+    }
+    return Collections.unmodifiableList(records);
+  }
+
+  @Override
+  public int mergeRecords(String namespace, List<FieldWrite> writes) {
+    byte[] prefix = Keys.dataPrefix(namespace);
+    requireNonNull(writes, "writes is null");
+    if (writes.isEmpty()) {
+      return 0;
+    }
+    ensureOpen();
+    // group by record key, keeping the writes of each key in list order
+    Map<ByteBuffer, List<FieldWrite>> byKey = new LinkedHashMap<>();
+    for (FieldWrite write : writes) {
+      requireNonNull(write, "write is null");
+      byKey.computeIfAbsent(ByteBuffer.wrap(write.key()), k -> new ArrayList<>(2)).add(write);
+    }
+    List<byte[][]> keys = new ArrayList<>(byKey.size());
+    List<byte[][]> args = new ArrayList<>(byKey.size());
+    for (List<FieldWrite> fieldWrites : byKey.values()) {
+      byte[][] argv = new byte[fieldWrites.size() * 2][];
+      for (int i = 0; i < fieldWrites.size(); i++) {
+        FieldWrite w = fieldWrites.get(i);
+        argv[2 * i] = Keys.utf8("field", w.field());
+        argv[2 * i + 1] = w.value();
+      }
+      keys.add(new byte[][] {Keys.dataKey(prefix, fieldWrites.get(0).key())});
+      args.add(argv);
+    }
+    long applied = 0;
+    for (Object n : evalAll(Scripts.MERGE_FIELDS, ScriptOutputType.INTEGER, keys, args)) {
+      applied += (Long) n;
+    }
+    return Math.toIntExact(applied);
+  }
+
+  @Override
+  public void publish(String name, String snapshotId, int keep) {
+    byte[] list = Keys.snapshotList(name);
+    byte[] id = Keys.snapshotId(snapshotId);
+    if (keep < 1) {
+      throw ScorelineException.userError(
+          "keep", "keep is " + keep + "; keep at least 1 (the snapshot being published)");
+    }
+    ensureOpen();
+    List<?> dropped =
+        (List<?>)
+            eval1(
+                Scripts.PUBLISH,
+                ScriptOutputType.MULTI,
+                list,
+                id,
+                Integer.toString(keep).getBytes(UTF_8));
+    for (Object old : dropped) {
+      String oldId = new String((byte[]) old, UTF_8);
+      deleteByPrefix(Keys.dataPrefix(KvStore.snapshotNamespace(name, oldId)));
+      log.debug("dropped snapshot {} of {} beyond keep={}", oldId, name, keep);
+    }
+  }
+
+  @Override
+  public Optional<String> currentSnapshot(String name) {
+    byte[] list = Keys.snapshotList(name);
+    ensureOpen();
+    Pipeline<byte[]> pipeline = new Pipeline<>("LINDEX");
+    pipeline.add(redis.lindex(list, 0));
+    byte[] head = pipeline.await().get(0);
+    return head == null ? Optional.empty() : Optional.of(new String(head, UTF_8));
+  }
+
+  @Override
+  public List<String> snapshots(String name) {
+    byte[] list = Keys.snapshotList(name);
+    ensureOpen();
+    Pipeline<List<byte[]>> pipeline = new Pipeline<>("LRANGE");
+    pipeline.add(redis.lrange(list, 0, -1));
+    List<byte[]> ids = pipeline.await().get(0);
+    List<String> out = new ArrayList<>(ids.size());
+    for (byte[] id : ids) {
+      out.add(new String(id, UTF_8));
+    }
+    return List.copyOf(out);
+  }
+
+  @Override
+  public String rollback(String name) {
+    byte[] list = Keys.snapshotList(name);
+    ensureOpen();
+    List<?> result = (List<?>) eval1(Scripts.ROLLBACK, ScriptOutputType.MULTI, list);
+    if (result.isEmpty()) {
+      throw ScorelineException.userError(
+          "name",
+          "'"
+              + name
+              + "' has no previous snapshot to roll back to; publish with keep >= 2 to allow"
+              + " rollback");
+    }
+    String gone = new String((byte[]) result.get(0), UTF_8);
+    String current = new String((byte[]) result.get(1), UTF_8);
+    deleteByPrefix(Keys.dataPrefix(KvStore.snapshotNamespace(name, gone)));
+    log.info("rolled back {} from snapshot {} to {}", name, gone, current);
+    return current;
+  }
+
+  @Override
+  public void dropSnapshot(String name, String snapshotId) {
+    byte[] list = Keys.snapshotList(name);
+    byte[] id = Keys.snapshotId(snapshotId);
+    ensureOpen();
+    long removed = (Long) eval1(Scripts.UNLIST, ScriptOutputType.INTEGER, list, id);
+    if (removed < 0) {
+      throw ScorelineException.userError(
+          "snapshotId",
+          "snapshot '"
+              + snapshotId
+              + "' is the current snapshot of '"
+              + name
+              + "'; roll back or publish another one before dropping it");
+    }
+    deleteByPrefix(Keys.dataPrefix(KvStore.snapshotNamespace(name, snapshotId)));
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      connection.close();
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RedisKvStore[" + server + "]";
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private void ensureOpen() {
+    if (closed.get()) {
+      throw new ScorelineException(
+          ErrorCode.UNAVAILABLE, "the Redis store " + server + " is closed");
+    }
+  }
+
+  private void loadScripts() {
+    Pipeline<String> pipeline = new Pipeline<>("SCRIPT LOAD");
+    for (Script script : Scripts.ALL) {
+      pipeline.add(redis.scriptLoad(script.source()));
+    }
+    List<String> shas = pipeline.await();
+    for (int i = 0; i < Scripts.ALL.length; i++) {
+      if (!Scripts.ALL[i].sha().equalsIgnoreCase(shas.get(i))) {
+        throw new ScorelineException(
+            ErrorCode.INTERNAL,
+            "Redis named script " + Scripts.ALL[i].name() + " " + shas.get(i) + ", not SHA-1");
+      }
+    }
+  }
+
+  /** Deletes every key that starts with {@code prefix}: SCAN MATCH, UNLINK each page. */
+  private void deleteByPrefix(byte[] prefix) {
+    ScanArgs args = ScanArgs.Builder.matches(Keys.globPrefix(prefix)).limit(SCAN_COUNT);
+    Pipeline<Long> unlinks = new Pipeline<>("UNLINK");
+    ScanCursor cursor = ScanCursor.INITIAL;
+    do {
+      Pipeline<KeyScanCursor<byte[]>> scan = new Pipeline<>("SCAN");
+      scan.add(redis.scan(cursor, args));
+      KeyScanCursor<byte[]> page = scan.await().get(0);
+      if (!page.getKeys().isEmpty()) {
+        unlinks.add(redis.unlink(page.getKeys().toArray(new byte[0][])));
+      }
+      cursor = page;
+    } while (!cursor.isFinished());
+    unlinks.await();
+  }
+
+  /** Runs one script on one key. */
+  private Object eval1(Script script, ScriptOutputType type, byte[] key, byte[]... args) {
+    List<byte[][]> keys = Collections.singletonList(new byte[][] {key});
+    return evalAll(script, type, keys, Collections.singletonList(args)).get(0);
+  }
+
+  /**
+   * Runs {@code script} once per element of {@code keys} (with the same element of {@code args}),
+   * pipelined, by EVALSHA; the calls the server answers NOSCRIPT (it did not run them) are sent
+   * again as EVAL, which also caches the script there.
+   */
+  private List<Object> evalAll(
+      Script script, ScriptOutputType type, List<byte[][]> keys, List<byte[][]> args) {
+    String op = "script " + script.name();
+    Pipeline<Object> pipeline = new Pipeline<>(op);
+    for (int i = 0; i < keys.size(); i++) {
+      pipeline.add(redis.<Object>evalsha(script.sha(), type, keys.get(i), args.get(i)));
+    }
+    pipeline.settle();
+    List<RedisFuture<Object>> futures = pipeline.futures;
+    List<Object> results = new ArrayList<>(futures.size());
+    Pipeline<Object> retry = null;
+    List<Integer> retried = null;
+    for (int i = 0; i < futures.size(); i++) {
+      RedisFuture<Object> future = futures.get(i);
+      if (isNoScript(future)) {
+        if (retry == null) {
+          retry = new Pipeline<>(op);
+          retried = new ArrayList<>();
+          log.debug("Redis at {} lost script {}; sending it again", server, script.name());
+        }
+        retry.add(redis.<Object>eval(script.source(), type, keys.get(i), args.get(i)));
+        retried.add(i);
+        results.add(null);
+      } else {
+        results.add(pipeline.result(future));
+      }
+    }
+    if (retry != null) {
+      List<Object> again = retry.await();
+      for (int j = 0; j < retried.size(); j++) {
+        results.set(retried.get(j), again.get(j));
+      }
+    }
+    return results;
+  }
+
+  private static boolean isNoScript(RedisFuture<?> future) {
+    try {
+      future.get(0, TimeUnit.NANOSECONDS);
+      return false;
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      return cause instanceof RedisNoScriptException
+          || (cause instanceof RedisCommandExecutionException
+              && cause.getMessage() != null
+              && cause.getMessage().startsWith("NOSCRIPT"));
+    } catch (InterruptedException | TimeoutException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static String describe(RedisURI uri) {
+    if (uri.getSocket() != null) {
+      return uri.getSocket() + "/" + uri.getDatabase();
+    }
+    if (uri.getSentinelMasterId() != null) {
+      return "sentinel master " + uri.getSentinelMasterId() + "/" + uri.getDatabase();
+    }
+    return uri.getHost() + ":" + uri.getPort() + "/" + uri.getDatabase();
+  }
+
+  private ScorelineException failure(String op, Throwable t) {
+    if (t instanceof ScorelineException e) {
+      return e;
+    }
+    String at = op + " on Redis at " + server;
+    if (t instanceof RedisCommandTimeoutException) {
+      return new ScorelineException(
+          ErrorCode.UNAVAILABLE, at + " timed out after " + timeout + "; is Redis overloaded?", t);
+    }
+    if (t instanceof RedisCommandExecutionException) {
+      String message = String.valueOf(t.getMessage());
+      if (message.startsWith("WRONGTYPE")) {
+        return new ScorelineException(
+            ErrorCode.USER_ERROR,
+            at
+                + " hit a key of the other kind (a plain value where a record is expected or"
+                + " the reverse); keep plain values and records under different keys",
+            t);
+      }
+      if (message.startsWith("OOM")) {
+        return new ScorelineException(
+            ErrorCode.RESOURCE_EXHAUSTED,
+            at + " failed: Redis is out of memory (maxmemory); free space or raise maxmemory",
+            t);
+      }
+      if (message.startsWith("LOADING")
+          || message.startsWith("BUSY")
+          || message.startsWith("READONLY")
+          || message.startsWith("MASTERDOWN")
+          || message.startsWith("TRYAGAIN")) {
+        return new ScorelineException(
+            ErrorCode.UNAVAILABLE, at + " failed: " + message + "; retry later", t);
+      }
+      return new ScorelineException(ErrorCode.INTERNAL, at + " failed: " + message, t);
+    }
+    if (t instanceof RedisException) {
+      return new ScorelineException(
+          ErrorCode.UNAVAILABLE, at + " failed: " + t.getMessage() + "; is Redis reachable?", t);
+    }
+    return new ScorelineException(ErrorCode.INTERNAL, at + " failed: " + t, t);
+  }
+
+  /**
+   * The commands of one call: {@link #add} collects the futures of issued commands, {@link #await}
+   * waits for every reply within the timeout, then returns the results in order or throws the first
+   * failure.
+   */
+  private final class Pipeline<T> {
+    private final String op;
+    private final List<RedisFuture<T>> futures = new ArrayList<>();
+
+    Pipeline(String op) {
+      this.op = op;
+    }
+
+    void add(RedisFuture<T> future) {
+      futures.add(future);
+    }
+
+    List<T> await() {
+      settle();
+      return results();
+    }
+
+    /** Waits until every reply is in (or fails the call on timeout). */
+    void settle() {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      for (RedisFuture<T> future : futures) {
+        try {
+          future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+          // inspected by results()
+        } catch (TimeoutException e) {
+          cancelAll();
+          throw new ScorelineException(
+              ErrorCode.UNAVAILABLE,
+              op + " on Redis at " + server + " got no reply within " + timeout + "; is it up?",
+              e);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          cancelAll();
+          throw new ScorelineException(
+              ErrorCode.UNAVAILABLE, op + " on Redis at " + server + " was interrupted", e);
+        }
+      }
+    }
+
+    /** The results of settled futures in order; throws the first failure. */
+    List<T> results() {
+      List<T> out = new ArrayList<>(futures.size());
+      for (RedisFuture<T> future : futures) {
+        out.add(result(future));
+      }
+      return out;
+    }
+
+    /** The result of a settled future, or its failure thrown. */
+    T result(RedisFuture<T> future) {
+      try {
+        return future.get(0, TimeUnit.NANOSECONDS);
+      } catch (ExecutionException e) {
+        throw failure(op, e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw failure(op, e);
+      } catch (TimeoutException e) {
+        throw failure(op, e);
+      }
+    }
+
+    private void cancelAll() {
+      for (RedisFuture<T> future : futures) {
+        future.cancel(false);
+      }
+    }
+  }
+}
