@@ -1,0 +1,213 @@
+package dev.scoreline.rocksdb;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The value encodings of {@link RocksDbKvStore}, versioned by their first byte.
+ *
+ * <pre>
+ * record          [0x01] varint(fieldCount) { varint(len) UTF-8(field) varint(len) value }*
+ * snapshot list   [0x01] varint(count) { varint(len) UTF-8(id) }*        newest first
+ * </pre>
+ *
+ * Varints are unsigned LEB128 (7 bits a byte, low bits first). A record field value includes its
+ * 16-byte stamp.
+ */
+final class Codec {
+  static final byte RECORD_FORMAT = 1;
+  static final byte SNAPSHOT_LIST_FORMAT = 1;
+
+  private Codec() {}
+
+  // ------------------------------------------------------------------ records
+
+  /** Encodes fields in map order. */
+  static byte[] encodeRecord(Map<String, byte[]> fields) {
+    int size = 1 + varintSize(fields.size());
+    List<byte[]> names = new ArrayList<>(fields.size());
+    for (Map.Entry<String, byte[]> f : fields.entrySet()) {
+      byte[] name = f.getKey().getBytes(UTF_8);
+      names.add(name);
+      size += varintSize(name.length) + name.length;
+      size += varintSize(f.getValue().length) + f.getValue().length;
+    }
+    byte[] out = new byte[size];
+    out[0] = RECORD_FORMAT;
+    int at = writeVarint(out, 1, fields.size());
+    int i = 0;
+    for (byte[] value : fields.values()) {
+      byte[] name = names.get(i++);
+      at = writeVarint(out, at, name.length);
+      System.arraycopy(name, 0, out, at, name.length);
+      at += name.length;
+      at = writeVarint(out, at, value.length);
+      System.arraycopy(value, 0, out, at, value.length);
+      at += value.length;
+    }
+    return out;
+  }
+
+  /** Decodes a record into a mutable map in stored order; an empty map for null. */
+  static LinkedHashMap<String, byte[]> decodeRecord(byte[] data) {
+    if (data == null) {
+      return new LinkedHashMap<>();
+    }
+    if (data.length == 0 || data[0] != RECORD_FORMAT) {
+      throw notARecord(data.length == 0 ? "empty value" : "format byte " + (data[0] & 0xff));
+    }
+    try {
+      Reader r = new Reader(data, 1);
+      int count = r.varint();
+      LinkedHashMap<String, byte[]> fields = new LinkedHashMap<>(Math.max(4, count * 2));
+      for (int i = 0; i < count; i++) {
+        String name = r.string();
+        fields.put(name, r.bytes());
+      }
+      r.end();
+      return fields;
+    } catch (ScorelineException e) {
+      throw notARecord(e.getMessage());
+    }
+  }
+
+  /** Decodes a record for a reader: unmodifiable, empty for null. */
+  static Map<String, byte[]> readRecord(byte[] data) {
+    return data == null ? Map.of() : Collections.unmodifiableMap(decodeRecord(data));
+  }
+
+  private static ScorelineException notARecord(String why) {
+    return new ScorelineException(
+        ErrorCode.USER_ERROR,
+        "the value under this key is not a record ("
+            + why
+            + "): plain values (putAll) and records (mergeRecords) must live in different"
+            + " namespaces");
+  }
+
+  // ------------------------------------------------------------------ snapshot lists
+
+  static byte[] encodeSnapshotList(List<String> ids) {
+    int size = 1 + varintSize(ids.size());
+    List<byte[]> encoded = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      byte[] b = id.getBytes(UTF_8);
+      encoded.add(b);
+      size += varintSize(b.length) + b.length;
+    }
+    byte[] out = new byte[size];
+    out[0] = SNAPSHOT_LIST_FORMAT;
+    int at = writeVarint(out, 1, ids.size());
+    for (byte[] b : encoded) {
+      at = writeVarint(out, at, b.length);
+      System.arraycopy(b, 0, out, at, b.length);
+      at += b.length;
+    }
+    return out;
+  }
+
+  /** Decodes a snapshot list (unmodifiable); empty for null. */
+  static List<String> decodeSnapshotList(byte[] data) {
+    if (data == null) {
+      return List.of();
+    }
+    if (data.length == 0 || data[0] != SNAPSHOT_LIST_FORMAT) {
+      throw corrupt("snapshot list with an unknown format");
+    }
+    Reader r = new Reader(data, 1);
+    int count = r.varint();
+    List<String> ids = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      ids.add(r.string());
+    }
+    r.end();
+    return List.copyOf(ids);
+  }
+
+  // ------------------------------------------------------------------ varints
+
+  static int varintSize(int v) {
+    int n = 1;
+    while ((v & ~0x7f) != 0) {
+      v >>>= 7;
+      n++;
+    }
+    return n;
+  }
+
+  static int writeVarint(byte[] out, int at, int v) {
+    while ((v & ~0x7f) != 0) {
+      out[at++] = (byte) ((v & 0x7f) | 0x80);
+      v >>>= 7;
+    }
+    out[at++] = (byte) v;
+    return at;
+  }
+
+  private static ScorelineException corrupt(String what) {
+    return new ScorelineException(
+        ErrorCode.INTERNAL, "corrupt RocksDB store value: " + what + " (written by another tool?)");
+  }
+
+  private static final class Reader {
+    private final byte[] data;
+    private int at;
+
+    Reader(byte[] data, int at) {
+      this.data = data;
+      this.at = at;
+    }
+
+    int varint() {
+      int v = 0;
+      for (int shift = 0; shift < 35; shift += 7) {
+        if (at >= data.length) {
+          throw corrupt("truncated varint");
+        }
+        byte b = data[at++];
+        v |= (b & 0x7f) << shift;
+        if (b >= 0) {
+          if (v < 0) {
+            throw corrupt("negative length");
+          }
+          return v;
+        }
+      }
+      throw corrupt("varint longer than 5 bytes");
+    }
+
+    byte[] bytes() {
+      int len = varint();
+      if (len > data.length - at) {
+        throw corrupt("length beyond the end of the value");
+      }
+      byte[] b = new byte[len];
+      System.arraycopy(data, at, b, 0, len);
+      at += len;
+      return b;
+    }
+
+    String string() {
+      int len = varint();
+      if (len > data.length - at) {
+        throw corrupt("length beyond the end of the value");
+      }
+      String s = new String(data, at, len, UTF_8);
+      at += len;
+      return s;
+    }
+
+    void end() {
+      if (at != data.length) {
+        throw corrupt("trailing bytes");
+      }
+    }
+  }
+}

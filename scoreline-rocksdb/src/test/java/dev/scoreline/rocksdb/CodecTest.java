@@ -1,0 +1,78 @@
+package dev.scoreline.rocksdb;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CodecTest {
+  @Test
+  void record_roundTrips_inOrder_withLongValues() {
+    LinkedHashMap<String, byte[]> fields = new LinkedHashMap<>();
+    fields.put("b", new byte[] {1, 2});
+    fields.put("é视", new byte[300]);
+    fields.put("", new byte[0]);
+
+    Map<String, byte[]> decoded = Codec.decodeRecord(Codec.encodeRecord(fields));
+
+    assertThat(decoded.keySet()).containsExactly("b", "é视", "");
+    assertThat(decoded.get("b")).isEqualTo(new byte[] {1, 2});
+    assertThat(decoded.get("é视")).hasSize(300);
+  }
+
+  @Test
+  void record_null_decodesEmpty() {
+    assertThat(Codec.decodeRecord(null)).isEmpty();
+    assertThat(Codec.readRecord(null)).isEmpty();
+  }
+
+  @Test
+  void record_truncated_isNotARecord() {
+    byte[] data = Codec.encodeRecord(new LinkedHashMap<>(Map.of("f", new byte[20])));
+
+    assertThatThrownBy(() -> Codec.decodeRecord(Arrays.copyOf(data, data.length - 1)))
+        .isInstanceOfSatisfying(
+            ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.USER_ERROR));
+    assertThatThrownBy(() -> Codec.decodeRecord(new byte[] {2}))
+        .isInstanceOfSatisfying(
+            ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.USER_ERROR));
+  }
+
+  @Test
+  void snapshotList_roundTrips() {
+    List<String> ids = List.of("2026-01-02", "2026-01-01", "x".repeat(200));
+
+    assertThat(Codec.decodeSnapshotList(Codec.encodeSnapshotList(ids))).isEqualTo(ids);
+    assertThat(Codec.decodeSnapshotList(null)).isEmpty();
+  }
+
+  @Test
+  void varint_sizesAndBytes() {
+    byte[] out = new byte[5];
+    assertThat(Codec.writeVarint(out, 0, 300)).isEqualTo(2);
+    assertThat(out[0] & 0xff).isEqualTo(0xac);
+    assertThat(out[1]).isEqualTo((byte) 0x02);
+    assertThat(Codec.varintSize(127)).isEqualTo(1);
+    assertThat(Codec.varintSize(128)).isEqualTo(2);
+    assertThat(Codec.varintSize(Integer.MAX_VALUE)).isEqualTo(5);
+  }
+
+  @Test
+  void keys_namespaceRangeCoversOnlyThatNamespace() {
+    byte[] prefix = Keys.prefix("user");
+    byte[] end = Keys.rangeEnd(prefix);
+
+    assertThat(prefix).isEqualTo("user\0".getBytes(UTF_8));
+    assertThat(end).isEqualTo("user\1".getBytes(UTF_8));
+    assertThat(Arrays.compareUnsigned(Keys.prefix("user2"), end)).isPositive();
+    assertThat(Arrays.compareUnsigned(Keys.key(prefix, new byte[] {(byte) 0xff}), end))
+        .isNegative();
+  }
+}

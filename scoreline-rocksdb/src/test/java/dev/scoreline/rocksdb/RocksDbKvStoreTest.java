@@ -1,0 +1,164 @@
+package dev.scoreline.rocksdb;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.kv.KvEntry;
+import dev.scoreline.core.kv.KvStore;
+import dev.scoreline.core.kv.Stamps;
+import dev.scoreline.testing.KvStoreContract;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RocksDbKvStoreTest extends KvStoreContract {
+  @TempDir Path dir;
+
+  private final List<RocksDbKvStore> opened = new ArrayList<>();
+
+  @Override
+  protected KvStore newStore() {
+    return open(dir.resolve("db"));
+  }
+
+  private RocksDbKvStore open(Path path) {
+    RocksDbKvStore s = RocksDbKvStore.open(path);
+    opened.add(s);
+    return s;
+  }
+
+  @AfterEach
+  void closeStores() {
+    for (RocksDbKvStore s : opened) {
+      s.close();
+    }
+  }
+
+  @Test
+  void kind_isRocksdb() {
+    assertThat(store.kind()).isEqualTo("rocksdb");
+  }
+
+  @Test
+  void reopen_afterClose_keepsDataRecordsAndSnapshotPointer() {
+    Path path = dir.resolve("reopen");
+    RocksDbKvStore first = open(path);
+    first.putAll("ns", List.of(entry("k", "v")));
+    first.mergeRecords("ns", List.of(field("e", "view", 5, "r")));
+    first.putAll(KvStore.snapshotNamespace("feed", "s1"), List.of(entry("item", "s1")));
+    first.publish("feed", "s1", 2);
+    first.putAll(KvStore.snapshotNamespace("feed", "s2"), List.of(entry("item", "s2")));
+    first.publish("feed", "s2", 2);
+    first.close();
+
+    RocksDbKvStore second = open(path);
+
+    assertThat(second.multiGet("ns", keys("k")).get(0)).isEqualTo(bytes("v"));
+    assertThat(payload(second.multiGetRecords("ns", keys("e")).get(0).get("view"))).isEqualTo("r");
+    assertThat(second.currentSnapshot("feed")).contains("s2");
+    assertThat(second.snapshots("feed")).containsExactly("s2", "s1");
+    assertThat(second.rollback("feed")).isEqualTo("s1");
+    assertThat(second.multiGet(KvStore.snapshotNamespace("feed", "s1"), keys("item")).get(0))
+        .isEqualTo(bytes("s1"));
+  }
+
+  @Test
+  void namespaceWithZeroByte_isRejectedAsUserError() {
+    assertUserError(() -> store.putAll("bad\0ns", List.of(entry("k", "v"))));
+    assertUserError(() -> store.multiGet("bad\0ns", keys("k")));
+    assertUserError(() -> store.dropNamespace("\0"));
+    assertUserError(() -> store.mergeRecords("a\0", List.of(field("e", "f", 1, "x"))));
+    assertUserError(() -> store.publish("feed", "s\0", 1));
+    assertThatThrownBy(() -> store.multiGet("bad\0ns", keys("k")))
+        .isInstanceOfSatisfying(
+            ScorelineException.class, e -> assertThat(e.field()).contains("namespace"));
+  }
+
+  @Test
+  void emptyNamespace_isRejectedAsUserError() {
+    assertUserError(() -> store.putAll("", List.of(entry("k", "v"))));
+    assertUserError(() -> store.currentSnapshot(""));
+  }
+
+  @Test
+  void dropNamespace_doesNotTouchSnapshotMetadata() {
+    store.putAll(KvStore.snapshotNamespace("feed", "s1"), List.of(entry("item", "s1")));
+    store.publish("feed", "s1", 2);
+
+    store.dropNamespace("feed");
+
+    assertThat(store.currentSnapshot("feed")).contains("s1");
+    assertThat(store.multiGet(KvStore.snapshotNamespace("feed", "s1"), keys("item")).get(0))
+        .isEqualTo(bytes("s1"));
+  }
+
+  @Test
+  void mergeRecords_ontoPlainValue_isRejectedAsUserError() {
+    store.putAll("ns", List.of(new KvEntry(bytes("k"), new byte[] {42, 1, 2})));
+
+    assertUserError(() -> store.mergeRecords("ns", List.of(field("k", "f", 1, "x"))));
+    assertUserError(() -> store.multiGetRecords("ns", keys("k")));
+    assertThat(store.multiGet("ns", keys("k")).get(0)).isEqualTo(new byte[] {42, 1, 2});
+  }
+
+  @Test
+  void recordValue_hasDocumentedLayout() {
+    byte[] stamp = Stamps.stamp(1, 2);
+    store.mergeRecords("ns", List.of(field("k", "ab", stamp, "x")));
+
+    byte[] raw = store.multiGet("ns", keys("k")).get(0);
+
+    byte[] expected = new byte[1 + 1 + 1 + 2 + 1 + 17];
+    expected[0] = 1; // format
+    expected[1] = 1; // one field
+    expected[2] = 2; // name length
+    expected[3] = 'a';
+    expected[4] = 'b';
+    expected[5] = 17; // value length
+    System.arraycopy(stamp, 0, expected, 6, 16);
+    expected[22] = 'x';
+    assertThat(raw).isEqualTo(expected);
+  }
+
+  @Test
+  void open_directoryInUse_failsUnavailable() {
+    assertThatThrownBy(() -> RocksDbKvStore.open(dir.resolve("db")))
+        .isInstanceOfSatisfying(
+            ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
+  }
+
+  @Test
+  void callAfterClose_failsUnavailable_andCloseIsIdempotent() {
+    RocksDbKvStore s = open(dir.resolve("closed"));
+    s.close();
+    s.close();
+
+    assertThatThrownBy(() -> s.multiGet("ns", keys("k")))
+        .isInstanceOfSatisfying(
+            ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
+  }
+
+  @Test
+  void open_customConfig_works() {
+    RocksDbKvStore s =
+        RocksDbKvStore.open(
+            dir.resolve("custom"),
+            RocksDbConfig.defaults().withBlockCacheBytes(8L << 20).withSyncWrites(true));
+    opened.add(s);
+    s.putAll("ns", List.of(entry("k", "v")));
+
+    assertThat(new String(s.multiGet("ns", keys("k")).get(0), UTF_8)).isEqualTo("v");
+  }
+
+  private static void assertUserError(Runnable call) {
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(
+            ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.USER_ERROR));
+  }
+}
