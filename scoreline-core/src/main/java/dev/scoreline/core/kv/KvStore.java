@@ -80,6 +80,10 @@ public interface KvStore extends AutoCloseable {
 
   /** The namespace holding one snapshot's data. */
   static String snapshotNamespace(String name, String snapshotId) {
+    if (name.indexOf('@') >= 0 || snapshotId.indexOf('@') >= 0) {
+      throw dev.scoreline.core.error.ScorelineException.userError(
+          "snapshot", "snapshot names and ids must not contain '@': " + name + ", " + snapshotId);
+    }
     return name + "@" + snapshotId;
   }
 
