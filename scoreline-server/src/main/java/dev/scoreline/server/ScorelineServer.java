@@ -1,0 +1,265 @@
+package dev.scoreline.server;
+
+import static java.util.Objects.requireNonNull;
+
+import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
+import com.linecorp.armeria.server.GracefulShutdown;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.encoding.DecodingService;
+import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
+import com.linecorp.armeria.server.metric.MetricCollectingService;
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.model.ModelManager;
+import io.grpc.BindableService;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Scoreline server: REST (Open Inference Protocol v2 with the binary tensor data and model
+ * repository extensions, TF Serving's {@code :predict}), gRPC and Prometheus metrics, all on one
+ * port. Inference runs on the {@link ModelManager}'s executor; the event loops only parse and
+ * route.
+ *
+ * <pre>{@code
+ * try (ScorelineServer server = ScorelineServer.builder(manager).port(8000).build().start()) {
+ *   server.blockUntilShutdown();
+ * }
+ * }</pre>
+ *
+ * <p>{@link #close()} is graceful: new inference calls get 503 while those in flight finish (up to
+ * the shutdown grace period), then the port closes. The manager stays open; its owner closes it.
+ */
+public final class ScorelineServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ScorelineServer.class);
+
+  /** The default body limit: 64 MiB. */
+  public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 20;
+
+  private final ModelManager manager;
+  private final Server server;
+  private final PrometheusMeterRegistry registry;
+  private final Duration gracePeriod;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private JvmGcMetrics gcMetrics;
+
+  private ScorelineServer(Builder b) {
+    this.manager = b.manager;
+    this.gracePeriod = b.shutdownGracePeriod;
+    this.registry = b.registry != null ? b.registry : defaultRegistry(b.manager);
+    ServerBuilder sb =
+        Server.builder()
+            .http(b.port)
+            .maxRequestLength(b.maxRequestBytes)
+            .requestTimeout(b.requestTimeout)
+            .errorHandler(new HttpErrors(b.maxRequestBytes))
+            .meterRegistry(registry)
+            .gracefulShutdown(
+                GracefulShutdown.builder().quietPeriod(Duration.ZERO).timeout(gracePeriod).build());
+    // gzip/deflate request bodies (Content-Encoding), as Triton's clients can send them; bodies
+    // without that header pass through untouched. The body limit applies to the decoded size.
+    HttpService v2 =
+        new V2Service(manager, b.maxRequestBytes).decorate(DecodingService.newDecorator());
+    HttpService v1 =
+        new TfServingService(manager, b.maxRequestBytes).decorate(DecodingService.newDecorator());
+    sb.service("/v2", v2).serviceUnder("/v2/", v2);
+    sb.service("/v1", v1).serviceUnder("/v1/", v1);
+    sb.service("/metrics", new MetricsService(registry));
+    if (!b.grpcServices.isEmpty()) {
+      int maxMessage = (int) Math.min(Integer.MAX_VALUE, b.maxRequestBytes);
+      GrpcServiceBuilder grpc =
+          GrpcService.builder()
+              .maxRequestMessageLength(maxMessage)
+              .maxResponseMessageLength(Integer.MAX_VALUE);
+      for (BindableService s : b.grpcServices) {
+        grpc.addService(s);
+      }
+      sb.service(grpc.build());
+    }
+    sb.decorator(
+        MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("armeria.server")));
+    this.server = sb.build();
+  }
+
+  private static PrometheusMeterRegistry defaultRegistry(ModelManager manager) {
+    MeterRegistry r = manager.metrics().registry();
+    if (r instanceof PrometheusMeterRegistry) {
+      return (PrometheusMeterRegistry) r;
+    }
+    log.warn(
+        "the model manager's meter registry is not a PrometheusMeterRegistry; /metrics will not"
+            + " show inference metrics. Pass the registry to ScorelineServer.builder().meterRegistry");
+    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  }
+
+  public static Builder builder(ModelManager manager) {
+    return new Builder(manager);
+  }
+
+  /** Starts listening; returns once the port is bound. */
+  public ScorelineServer start() {
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("the server was already started");
+    }
+    new JvmMemoryMetrics().bindTo(registry);
+    gcMetrics = new JvmGcMetrics();
+    gcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    try {
+      server.start().join();
+    } catch (CompletionException e) {
+      closeMetrics();
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new ScorelineException(
+          ErrorCode.USER_ERROR,
+          "cannot start the server on port "
+              + server.config().ports()
+              + ": "
+              + cause.getMessage()
+              + "; choose another port",
+          cause);
+    }
+    log.info("Scoreline server listening on port {}", port());
+    return this;
+  }
+
+  /** The port listened on (the real one when the builder asked for 0). */
+  public int port() {
+    return server.activeLocalPort();
+  }
+
+  /** The registry behind {@code /metrics}. */
+  public PrometheusMeterRegistry meterRegistry() {
+    return registry;
+  }
+
+  /** Blocks until the server has been closed. */
+  public void blockUntilShutdown() throws InterruptedException {
+    server.blockUntilShutdown();
+  }
+
+  /**
+   * Shuts down gracefully: the manager refuses new calls (503 UNAVAILABLE, and readiness turns
+   * 503), calls in flight finish within the grace period, then the port closes.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      if (started.get()) {
+        server.whenClosed().join(); // another thread is closing; wait for it
+      }
+      return;
+    }
+    if (!started.get()) {
+      server.close();
+      return;
+    }
+    log.info("Scoreline server shutting down (grace period {})", gracePeriod);
+    manager.beginShutdown();
+    if (!manager.awaitIdle(gracePeriod)) {
+      log.warn("inference calls still in flight after the grace period of {}", gracePeriod);
+    }
+    server.close(); // graceful: waits for in-flight HTTP exchanges up to the grace period
+    closeMetrics();
+    log.info("Scoreline server stopped");
+  }
+
+  private void closeMetrics() {
+    if (gcMetrics != null) {
+      gcMetrics.close();
+      gcMetrics = null;
+    }
+  }
+
+  /** Options of a {@link ScorelineServer}. */
+  public static final class Builder {
+    private final ModelManager manager;
+    private int port = 8000;
+    private long maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
+    private PrometheusMeterRegistry registry;
+    private final List<BindableService> grpcServices = new ArrayList<>();
+    private Duration shutdownGracePeriod = Duration.ofSeconds(30);
+    private Duration requestTimeout = Duration.ofSeconds(60);
+
+    private Builder(ModelManager manager) {
+      this.manager = requireNonNull(manager, "manager is null");
+    }
+
+    /** The port for HTTP/1.1, HTTP/2 (cleartext) and gRPC; 0 picks a free one. Default 8000. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be in [0, 65535]: " + port);
+      }
+      this.port = port;
+      return this;
+    }
+
+    /** The largest request body accepted; larger bodies get 413. Default 64 MiB. */
+    public Builder maxRequestBytes(long maxRequestBytes) {
+      if (maxRequestBytes <= 0 || maxRequestBytes > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "maxRequestBytes must be in [1, 2^31-1]: " + maxRequestBytes);
+      }
+      this.maxRequestBytes = maxRequestBytes;
+      return this;
+    }
+
+    /**
+     * The registry served on {@code /metrics}: the one the manager's {@code InferenceMetrics}
+     * records to. Default: the manager's registry when it is a Prometheus one.
+     */
+    public Builder meterRegistry(PrometheusMeterRegistry registry) {
+      this.registry = requireNonNull(registry, "registry is null");
+      return this;
+    }
+
+    /** A gRPC service served on the same port; may be called more than once. */
+    public Builder grpcService(BindableService service) {
+      grpcServices.add(requireNonNull(service, "service is null"));
+      return this;
+    }
+
+    /** How long {@link #close()} waits for in-flight calls. Default 30 s. */
+    public Builder shutdownGracePeriod(Duration gracePeriod) {
+      requireNonNull(gracePeriod, "gracePeriod is null");
+      if (gracePeriod.isNegative()) {
+        throw new IllegalArgumentException("shutdownGracePeriod must not be negative");
+      }
+      this.shutdownGracePeriod = gracePeriod;
+      return this;
+    }
+
+    /** The longest a request may take before it fails with 504. Default 60 s; 0 disables. */
+    public Builder requestTimeout(Duration timeout) {
+      requireNonNull(timeout, "timeout is null");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("requestTimeout must not be negative");
+      }
+      this.requestTimeout = timeout;
+      return this;
+    }
+
+    public ScorelineServer build() {
+      return new ScorelineServer(this);
+    }
+  }
+}

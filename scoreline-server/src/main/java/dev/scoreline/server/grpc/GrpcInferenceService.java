@@ -1,0 +1,409 @@
+package dev.scoreline.server.grpc;
+
+import static java.util.Objects.requireNonNull;
+
+import com.linecorp.armeria.server.ServiceRequestContext;
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.model.InferenceRequest;
+import dev.scoreline.core.model.InferenceResponse;
+import dev.scoreline.core.model.ModelManager;
+import dev.scoreline.core.model.ModelMetadata;
+import dev.scoreline.core.model.ModelState;
+import dev.scoreline.core.model.ModelStatus;
+import dev.scoreline.core.model.TensorSpec;
+import dev.scoreline.server.ErrorMapping;
+import dev.scoreline.server.ServerInfo;
+import dev.scoreline.server.grpc.proto.GRPCInferenceServiceGrpc;
+import dev.scoreline.server.grpc.proto.ModelConfig;
+import dev.scoreline.server.grpc.proto.ModelConfigRequest;
+import dev.scoreline.server.grpc.proto.ModelConfigResponse;
+import dev.scoreline.server.grpc.proto.ModelInferRequest;
+import dev.scoreline.server.grpc.proto.ModelInferResponse;
+import dev.scoreline.server.grpc.proto.ModelInput;
+import dev.scoreline.server.grpc.proto.ModelMetadataRequest;
+import dev.scoreline.server.grpc.proto.ModelMetadataResponse;
+import dev.scoreline.server.grpc.proto.ModelMetadataResponse.TensorMetadata;
+import dev.scoreline.server.grpc.proto.ModelOutput;
+import dev.scoreline.server.grpc.proto.ModelReadyRequest;
+import dev.scoreline.server.grpc.proto.ModelReadyResponse;
+import dev.scoreline.server.grpc.proto.RepositoryIndexRequest;
+import dev.scoreline.server.grpc.proto.RepositoryIndexResponse;
+import dev.scoreline.server.grpc.proto.RepositoryModelLoadRequest;
+import dev.scoreline.server.grpc.proto.RepositoryModelLoadResponse;
+import dev.scoreline.server.grpc.proto.RepositoryModelUnloadRequest;
+import dev.scoreline.server.grpc.proto.RepositoryModelUnloadResponse;
+import dev.scoreline.server.grpc.proto.ServerLiveRequest;
+import dev.scoreline.server.grpc.proto.ServerLiveResponse;
+import dev.scoreline.server.grpc.proto.ServerMetadataRequest;
+import dev.scoreline.server.grpc.proto.ServerMetadataResponse;
+import dev.scoreline.server.grpc.proto.ServerReadyRequest;
+import dev.scoreline.server.grpc.proto.ServerReadyResponse;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Open Inference Protocol gRPC service ({@code inference.GRPCInferenceService}) over a {@link
+ * ModelManager}, with Triton's model-repository RPCs, so that Triton's clients and perf_analyzer
+ * work unchanged.
+ *
+ * <p>Inference runs on the manager's executor and answers from there; the calling (event-loop)
+ * thread is never blocked. Repository load and unload, which read files and drain in-flight calls,
+ * run on Armeria's blocking-task executor when served by Armeria. Errors become gRPC statuses
+ * through {@link ErrorMapping}, with a description that names the request field at fault.
+ */
+public final class GrpcInferenceService
+    extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(GrpcInferenceService.class);
+
+  private final ModelManager manager;
+  private final ServerInfo info;
+
+  /** A service reporting {@link ServerInfo#current()} as server metadata. */
+  public GrpcInferenceService(ModelManager manager) {
+    this(manager, ServerInfo.current());
+  }
+
+  public GrpcInferenceService(ModelManager manager, ServerInfo info) {
+    this.manager = requireNonNull(manager, "manager is null");
+    this.info = requireNonNull(info, "info is null");
+  }
+
+  // ---------------------------------------------------------------- health and metadata
+
+  @Override
+  public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> response) {
+    reply(response, () -> ServerLiveResponse.newBuilder().setLive(true).build());
+  }
+
+  @Override
+  public void serverReady(
+      ServerReadyRequest request, StreamObserver<ServerReadyResponse> response) {
+    reply(response, () -> ServerReadyResponse.newBuilder().setReady(manager.isReady()).build());
+  }
+
+  @Override
+  public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> response) {
+    reply(
+        response,
+        () ->
+            ModelReadyResponse.newBuilder()
+                .setReady(manager.isReady(request.getName(), request.getVersion()))
+                .build());
+  }
+
+  @Override
+  public void serverMetadata(
+      ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> response) {
+    reply(
+        response,
+        () ->
+            ServerMetadataResponse.newBuilder()
+                .setName(info.name())
+                .setVersion(info.version())
+                .addAllExtensions(info.extensions())
+                .build());
+  }
+
+  @Override
+  public void modelMetadata(
+      ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> response) {
+    reply(
+        response,
+        () -> {
+          ModelMetadata m = manager.metadata(request.getName(), request.getVersion());
+          ModelMetadataResponse.Builder b =
+              ModelMetadataResponse.newBuilder()
+                  .setName(m.name())
+                  .addAllVersions(m.versions())
+                  .setPlatform(m.platform() == null ? "" : m.platform());
+          for (TensorSpec s : m.inputs()) {
+            b.addInputs(tensorMetadata(s));
+          }
+          for (TensorSpec s : m.outputs()) {
+            b.addOutputs(tensorMetadata(s));
+          }
+          return b.build();
+        });
+  }
+
+  private static TensorMetadata tensorMetadata(TensorSpec s) {
+    TensorMetadata.Builder b =
+        TensorMetadata.newBuilder().setName(s.name()).setDatatype(s.datatype().name());
+    long[] shape = s.shape();
+    if (shape != null) {
+      for (long d : shape) {
+        b.addShape(d);
+      }
+    }
+    return b.build();
+  }
+
+  @Override
+  public void modelConfig(
+      ModelConfigRequest request, StreamObserver<ModelConfigResponse> response) {
+    reply(
+        response,
+        () -> {
+          ModelMetadata m = manager.metadata(request.getName(), request.getVersion());
+          int maxBatch = m.maxBatchSize();
+          ModelConfig.Builder c =
+              ModelConfig.newBuilder()
+                  .setName(m.name())
+                  .setPlatform(m.platform() == null ? "" : m.platform())
+                  .setMaxBatchSize(maxBatch);
+          for (TensorSpec s : m.inputs()) {
+            c.addInput(
+                ModelInput.newBuilder()
+                    .setName(s.name())
+                    .setDataType(configType(s.datatype()))
+                    .addAllDims(configDims(s, maxBatch)));
+          }
+          for (TensorSpec s : m.outputs()) {
+            c.addOutput(
+                ModelOutput.newBuilder()
+                    .setName(s.name())
+                    .setDataType(configType(s.datatype()))
+                    .addAllDims(configDims(s, maxBatch)));
+          }
+          return ModelConfigResponse.newBuilder().setConfig(c).build();
+        });
+  }
+
+  /** Triton's config enum for a datatype: {@code TYPE_} + the name, BYTES being TYPE_STRING. */
+  private static dev.scoreline.server.grpc.proto.DataType configType(
+      dev.scoreline.core.tensor.DataType type) {
+    return type == dev.scoreline.core.tensor.DataType.BYTES
+        ? dev.scoreline.server.grpc.proto.DataType.TYPE_STRING
+        : dev.scoreline.server.grpc.proto.DataType.valueOf("TYPE_" + type.name());
+  }
+
+  /** Triton config dims: the shape without the batch dimension when the model batches. */
+  private static List<Long> configDims(TensorSpec s, int maxBatch) {
+    long[] shape = s.shape();
+    if (shape == null) {
+      return List.of();
+    }
+    int from = maxBatch > 0 && shape.length > 0 ? 1 : 0;
+    List<Long> dims = new ArrayList<>(shape.length - from);
+    for (int i = from; i < shape.length; i++) {
+      dims.add(shape[i]);
+    }
+    return dims;
+  }
+
+  // ---------------------------------------------------------------- inference
+
+  @Override
+  public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
+    InferenceRequest call;
+    try {
+      checkDeadline();
+      call =
+          new InferenceRequest(
+              request.getModelName(),
+              request.getModelVersion().isEmpty() ? null : request.getModelVersion(),
+              request.getId(),
+              GrpcTensors.parameters(request.getParametersMap(), "parameters"),
+              GrpcTensors.inputs(request),
+              GrpcTensors.requestedOutputs(request));
+    } catch (RuntimeException e) {
+      response.onError(toStatus(e).asRuntimeException());
+      return;
+    }
+    manager
+        .inferAsync(call)
+        .whenComplete(
+            (result, error) -> {
+              if (isCancelled(response)) {
+                return; // the client gave up or its deadline passed; nobody reads the answer
+              }
+              if (error != null) {
+                response.onError(toStatus(error).asRuntimeException());
+                return;
+              }
+              ModelInferResponse out;
+              try {
+                out = toProto(result);
+              } catch (RuntimeException e) {
+                response.onError(toStatus(e).asRuntimeException());
+                return;
+              }
+              response.onNext(out);
+              response.onCompleted();
+            });
+  }
+
+  private static ModelInferResponse toProto(InferenceResponse result) {
+    ModelInferResponse.Builder b =
+        ModelInferResponse.newBuilder()
+            .setModelName(result.model())
+            .setModelVersion(result.version() == null ? "" : result.version())
+            .setId(result.id() == null ? "" : result.id())
+            .putAllParameters(GrpcTensors.toProto(result.parameters()));
+    GrpcTensors.addOutputs(b, result.outputs());
+    return b.build();
+  }
+
+  /**
+   * Refuses a call whose deadline has already passed, before any work is done. Armeria turns the
+   * client's {@code grpc-timeout} into the request timeout of its {@link ServiceRequestContext}; a
+   * plain grpc-java server puts it on the gRPC {@link Context}. Both are checked.
+   */
+  private static void checkDeadline() {
+    Deadline deadline = Context.current().getDeadline();
+    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+    if ((deadline != null && deadline.isExpired()) || (ctx != null && ctx.isTimedOut())) {
+      throw new ScorelineException(
+          ErrorCode.DEADLINE_EXCEEDED,
+          "the call's deadline passed before inference started; allow more time (grpc-timeout)");
+    }
+  }
+
+  private static boolean isCancelled(StreamObserver<?> response) {
+    return response instanceof ServerCallStreamObserver
+        && ((ServerCallStreamObserver<?>) response).isCancelled();
+  }
+
+  // ---------------------------------------------------------------- model repository
+
+  @Override
+  public void repositoryIndex(
+      RepositoryIndexRequest request, StreamObserver<RepositoryIndexResponse> response) {
+    offload(
+        response,
+        () -> {
+          checkRepository(request.getRepositoryName());
+          RepositoryIndexResponse.Builder b = RepositoryIndexResponse.newBuilder();
+          for (ModelStatus s : manager.index()) {
+            if (request.getReady() && s.state() != ModelState.READY) {
+              continue;
+            }
+            b.addModelsBuilder()
+                .setName(s.name())
+                .setVersion(s.version() == null ? "" : s.version())
+                .setState(s.state().name())
+                .setReason(s.reason() == null ? "" : s.reason());
+          }
+          return b.build();
+        });
+  }
+
+  @Override
+  public void repositoryModelLoad(
+      RepositoryModelLoadRequest request, StreamObserver<RepositoryModelLoadResponse> response) {
+    offload(
+        response,
+        () -> {
+          checkRepository(request.getRepositoryName());
+          for (String key : request.getParametersMap().keySet()) {
+            if (key.equals("config") || key.startsWith("file:")) {
+              throw new ScorelineException(
+                  ErrorCode.UNSUPPORTED,
+                  "parameters." + key,
+                  "loading a model from a config or files sent in the request is not supported;"
+                      + " put the model in the repository and load it by name",
+                  null);
+            }
+          }
+          manager.load(requireModelName(request.getModelName()));
+          return RepositoryModelLoadResponse.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void repositoryModelUnload(
+      RepositoryModelUnloadRequest request,
+      StreamObserver<RepositoryModelUnloadResponse> response) {
+    offload(
+        response,
+        () -> {
+          checkRepository(request.getRepositoryName());
+          manager.unload(requireModelName(request.getModelName()));
+          return RepositoryModelUnloadResponse.getDefaultInstance();
+        });
+  }
+
+  private static void checkRepository(String name) {
+    if (!name.isEmpty()) {
+      throw ScorelineException.notFound(
+          "unknown repository '"
+              + name
+              + "'; this server has one model repository, addressed by an empty repository_name");
+    }
+  }
+
+  private static String requireModelName(String name) {
+    if (name.isEmpty()) {
+      throw ScorelineException.userError("model_name", "model_name is missing");
+    }
+    return name;
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /** Answers with {@code body}'s result, or with the status of what it threw. */
+  private static <T> void reply(StreamObserver<T> response, Supplier<T> body) {
+    T out;
+    try {
+      out = body.get();
+    } catch (RuntimeException e) {
+      response.onError(toStatus(e).asRuntimeException());
+      return;
+    }
+    response.onNext(out);
+    response.onCompleted();
+  }
+
+  /**
+   * Runs {@code body} off the event loop: on Armeria's blocking-task executor when served by
+   * Armeria, else on the calling thread (a plain grpc-java server already calls services on its
+   * executor).
+   */
+  private static <T> void offload(StreamObserver<T> response, Supplier<T> body) {
+    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+    Executor executor = ctx == null ? Runnable::run : ctx.blockingTaskExecutor();
+    Context grpcContext = Context.current();
+    try {
+      executor.execute(grpcContext.wrap(() -> reply(response, body)));
+    } catch (RejectedExecutionException e) {
+      response.onError(
+          toStatus(
+                  new ScorelineException(
+                      ErrorCode.RESOURCE_EXHAUSTED, "the server is busy; retry shortly"))
+              .asRuntimeException());
+    }
+  }
+
+  /** The gRPC status of a failure; never a stack trace. */
+  static Status toStatus(Throwable t) {
+    Throwable e = t;
+    while (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    if (e instanceof ScorelineException) {
+      ScorelineException se = (ScorelineException) e;
+      String message = se.getMessage();
+      String field = se.field().orElse(null);
+      String description =
+          field == null || field.isEmpty() || message.startsWith(field)
+              ? message
+              : field + ": " + message;
+      return ErrorMapping.grpcStatus(se.code()).withDescription(description);
+    }
+    log.error("gRPC call failed unexpectedly", e);
+    return Status.INTERNAL.withDescription(
+        "internal error (" + e.getClass().getSimpleName() + "); see the server log");
+  }
+}
