@@ -3,10 +3,13 @@ package dev.scoreline.server;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.ContentTooLargeException;
+import com.linecorp.armeria.common.HttpData;
+import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.common.ShuttingDownException;
 import com.linecorp.armeria.common.util.CompositeException;
 import com.linecorp.armeria.server.HttpResponseException;
@@ -52,10 +55,18 @@ final class HttpErrors implements ServerErrorHandler {
   }
 
   static HttpResponse response(ScorelineException e) {
-    return HttpResponse.of(
-        ErrorMapping.httpStatus(e.code()),
-        MediaType.JSON,
-        body(e.code(), e.field().orElse(null), e.getMessage()));
+    HttpStatus status = ErrorMapping.httpStatus(e.code());
+    byte[] body = body(e.code(), e.field().orElse(null), e.getMessage());
+    if (e.code() == ErrorCode.RESOURCE_EXHAUSTED || e.code() == ErrorCode.UNAVAILABLE) {
+      // shed load: tell well-behaved clients when to come back instead of retrying at once
+      return HttpResponse.of(
+          ResponseHeaders.builder(status)
+              .contentType(MediaType.JSON)
+              .add(HttpHeaderNames.RETRY_AFTER, "1")
+              .build(),
+          HttpData.wrap(body));
+    }
+    return HttpResponse.of(status, MediaType.JSON, body);
   }
 
   /** For failures that are not a Scoreline error code, such as 405. */

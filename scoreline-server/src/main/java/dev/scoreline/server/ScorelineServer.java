@@ -80,6 +80,12 @@ public final class ScorelineServer implements AutoCloseable {
     HttpService v1 =
         new TfServingService(manager, b.maxRequestBytes).decorate(DecodingService.newDecorator());
     sb.service("/v2", v2).serviceUnder("/v2/", v2);
+    HttpService admin = new AdminService(manager, b.maxRequestBytes);
+    if (b.adminToken != null) {
+      sb.serviceUnder("/v2/repository/", new AdminAuth(v2, b.adminToken));
+      admin = new AdminAuth(admin, b.adminToken);
+    }
+    sb.serviceUnder("/v2/admin/", admin);
     sb.service("/v1", v1).serviceUnder("/v1/", v1);
     sb.service("/metrics", new MetricsService(registry));
     if (!b.grpcServices.isEmpty()) {
@@ -90,6 +96,9 @@ public final class ScorelineServer implements AutoCloseable {
               .maxResponseMessageLength(Integer.MAX_VALUE);
       for (BindableService s : b.grpcServices) {
         grpc.addService(s);
+      }
+      if (b.adminToken != null) {
+        grpc.intercept(new GrpcAdminAuth(b.adminToken));
       }
       sb.service(grpc.build());
     }
@@ -199,6 +208,7 @@ public final class ScorelineServer implements AutoCloseable {
     private final List<BindableService> grpcServices = new ArrayList<>();
     private Duration shutdownGracePeriod = Duration.ofSeconds(30);
     private Duration requestTimeout = Duration.ofSeconds(60);
+    private String adminToken;
 
     private Builder(ModelManager manager) {
       this.manager = requireNonNull(manager, "manager is null");
@@ -255,6 +265,15 @@ public final class ScorelineServer implements AutoCloseable {
         throw new IllegalArgumentException("requestTimeout must not be negative");
       }
       this.requestTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Requires {@code Authorization: Bearer <token>} on admin calls: the repository extension (REST
+     * and gRPC) and {@code /v2/admin/**}. Null or blank leaves them open.
+     */
+    public Builder adminToken(String token) {
+      this.adminToken = token == null || token.isBlank() ? null : token;
       return this;
     }
 

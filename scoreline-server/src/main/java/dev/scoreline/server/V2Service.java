@@ -290,7 +290,7 @@ final class V2Service implements HttpService {
   private CompletableFuture<HttpResponse> run(
       ServiceRequestContext ctx, InferRequestParser.Parsed parsed) {
     return manager
-        .inferAsync(parsed.request())
+        .inferAsync(RequestHeaderParameters.apply(parsed.request(), ctx.request().headers()))
         .thenApply(r -> InferResponseWriter.write(ctx.alloc(), r, parsed));
   }
 

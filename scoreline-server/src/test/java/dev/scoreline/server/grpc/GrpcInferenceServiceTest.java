@@ -775,8 +775,11 @@ class GrpcInferenceServiceTest {
     ServiceRequestContext ctx =
         ServiceRequestContext.builder(HttpRequest.of(HttpMethod.POST, "/")).timedOut(true).build();
     RecordingObserver<ModelInferResponse> observer = new RecordingObserver<>();
-    try (SafeCloseable ignored = ctx.push()) {
+    SafeCloseable pushed = ctx.push();
+    try {
       service.modelInfer(mlpRequest(new float[64]).build(), observer);
+    } finally {
+      pushed.close();
     }
     Throwable error = observer.result.handle((r, t) -> t).get(10, TimeUnit.SECONDS);
     assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
