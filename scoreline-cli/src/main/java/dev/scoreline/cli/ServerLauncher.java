@@ -1,0 +1,202 @@
+package dev.scoreline.cli;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.model.InferenceMetrics;
+import dev.scoreline.core.model.ModelManager;
+import dev.scoreline.core.model.ModelRepository;
+import dev.scoreline.core.model.ModelStatus;
+import dev.scoreline.core.model.RepositoryPoller;
+import dev.scoreline.onnx.OnnxRuntime;
+import dev.scoreline.server.ScorelineServer;
+import dev.scoreline.server.grpc.GrpcInferenceService;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The composition root of {@code scoreline serve}: ONNX Runtime, the model manager with its worker
+ * pool, Prometheus metrics and the REST + gRPC server on one port. Benchmarks start servers the
+ * same way.
+ */
+public final class ServerLauncher implements AutoCloseable {
+  /**
+   * @param models the models to load; empty loads every model of the repository
+   * @param workers inference worker threads
+   * @param queueSize calls waiting for a worker before new ones are refused with 429
+   */
+  public record Options(
+      Path repository,
+      List<String> models,
+      int port,
+      int workers,
+      int queueSize,
+      long maxRequestBytes,
+      Duration gracePeriod,
+      String modelControl,
+      Duration pollInterval,
+      String adminToken) {
+    public Options {
+      modelControl = modelControl == null ? "explicit" : modelControl;
+      if (!modelControl.equals("explicit") && !modelControl.equals("poll")) {
+        throw ScorelineException.userError(
+            "model-control",
+            "--model-control must be explicit or poll, got '" + modelControl + "'");
+      }
+      pollInterval = pollInterval == null ? Duration.ofSeconds(5) : pollInterval;
+      requireNonNull(repository, "repository is null");
+      models = List.copyOf(models);
+      if (port < 0 || port > 65535) {
+        throw ScorelineException.userError("port", "--port must be in 0..65535, got " + port);
+      }
+      if (workers < 1) {
+        throw ScorelineException.userError("workers", "--workers must be >= 1");
+      }
+      if (queueSize < 1) {
+        throw ScorelineException.userError("queue-size", "--queue-size must be >= 1");
+      }
+    }
+
+    public static Options defaults(Path repository) {
+      int cores = Runtime.getRuntime().availableProcessors();
+      return new Options(
+          repository,
+          List.of(),
+          8000,
+          2 * cores,
+          10_000,
+          64L << 20,
+          Duration.ofSeconds(10),
+          "explicit",
+          Duration.ofSeconds(5),
+          null);
+    }
+
+    public Options withPort(int p) {
+      return new Options(
+          repository,
+          models,
+          p,
+          workers,
+          queueSize,
+          maxRequestBytes,
+          gracePeriod,
+          modelControl,
+          pollInterval,
+          adminToken);
+    }
+  }
+
+  private final OnnxRuntime runtime;
+  private final ThreadPoolExecutor workers;
+  private final ModelManager manager;
+  private final PrometheusMeterRegistry registry;
+  private final ScorelineServer server;
+  private final List<ModelStatus> loaded;
+  private final RepositoryPoller poller;
+
+  private ServerLauncher(Options o) {
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.runtime = new OnnxRuntime();
+    this.workers =
+        new ThreadPoolExecutor(
+            o.workers(),
+            o.workers(),
+            60,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(o.queueSize()),
+            daemonThreads("scoreline-infer-"));
+    this.manager =
+        new ModelManager(
+            new ModelRepository(o.repository()),
+            List.of(runtime),
+            new InferenceMetrics(registry),
+            workers);
+    try {
+      this.loaded = manager.loadAll(o.models());
+      this.server =
+          ScorelineServer.builder(manager)
+              .port(o.port())
+              .maxRequestBytes(o.maxRequestBytes())
+              .meterRegistry(registry)
+              .grpcService(new GrpcInferenceService(manager))
+              .shutdownGracePeriod(o.gracePeriod())
+              .adminToken(o.adminToken())
+              .build();
+      server.start();
+      this.poller =
+          o.modelControl().equals("poll")
+              ? new RepositoryPoller(manager, o.models(), o.pollInterval())
+              : null;
+    } catch (RuntimeException e) {
+      closeQuietly();
+      if (e instanceof ScorelineException) {
+        throw e;
+      }
+      throw new ScorelineException(
+          ErrorCode.UNAVAILABLE, "cannot start the server on port " + o.port() + ": " + e, e);
+    }
+  }
+
+  /** Loads the models and starts listening; returns once the server accepts connections. */
+  public static ServerLauncher start(Options options) {
+    return new ServerLauncher(options);
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public ModelManager manager() {
+    return manager;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Model statuses right after start-up loading. */
+  public List<ModelStatus> loaded() {
+    return loaded;
+  }
+
+  /** Stops gracefully: new calls get 503, in-flight calls finish, then everything closes. */
+  @Override
+  public void close() {
+    if (poller != null) {
+      poller.close();
+    }
+    server.close();
+    closeQuietly();
+  }
+
+  private void closeQuietly() {
+    manager.close();
+    workers.shutdown();
+    try {
+      workers.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    runtime.close();
+    registry.close();
+  }
+
+  static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}
