@@ -114,7 +114,12 @@ public final class ModelManager implements AutoCloseable {
       try {
         def = repository.read(name);
       } catch (ScorelineException e) {
-        entry.failures.put(0L, e.getMessage());
+        if (e.code() == ErrorCode.NOT_FOUND && entry.versions.isEmpty()) {
+          models.remove(
+              name, entry); // never leave a phantom entry for a name not in the repository
+        } else {
+          entry.failures.put(0L, e.getMessage());
+        }
         throw e;
       }
       ModelRuntime runtime = runtimes.get(def.config().platform());
@@ -346,10 +351,13 @@ public final class ModelManager implements AutoCloseable {
 
   // ---------------------------------------------------------------- status
 
-  /** True when not shutting down and every model asked for at start-up has a ready version. */
+  /**
+   * True when not shutting down, at least one model is ready, and every model asked for at start-up
+   * has a ready version.
+   */
   public boolean isReady() {
-    if (shuttingDown) {
-      return false;
+    if (shuttingDown || readyModels().isEmpty()) {
+      return false; // a server with nothing to serve is not ready (cf. MLServer#2056)
     }
     for (String name : required) {
       ModelEntry e = models.get(name);
@@ -411,6 +419,11 @@ public final class ModelManager implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /** The version number a version string or label names; NOT_FOUND when there is none. */
+  public String resolveVersion(String name, String versionOrLabel) {
+    return resolve(entry(name), versionOrLabel).versionString;
   }
 
   /** Metadata of a model; of its default version when {@code version} is null or empty. */
@@ -624,9 +637,15 @@ public final class ModelManager implements AutoCloseable {
     return e.code().name().toLowerCase(Locale.ROOT);
   }
 
+  /** Clients get a generic message (no Java class names); the detail goes to the log. */
   private static ScorelineException internal(InferenceRequest request, Throwable e) {
+    log.error("inference on model '{}' failed", request.model(), e);
     return new ScorelineException(
-        ErrorCode.INTERNAL, "inference on model '" + request.model() + "' failed: " + e, e);
+        ErrorCode.INTERNAL,
+        "inference on model '"
+            + request.model()
+            + "' failed inside the runtime; see the server log",
+        e);
   }
 
   /**
