@@ -16,15 +16,15 @@ import java.util.stream.Stream;
  * features} [batch, 64] to {@code score} [batch, 1]), in a temporary repository with a fixed
  * config.
  */
-final class BenchModel {
-  static final String NAME = "mlp_ranker";
-  static final String VERSION = "1";
-  static final String INPUT = "features";
-  static final String OUTPUT = "score";
-  static final int FEATURES = 64;
+public final class BenchModel {
+  public static final String NAME = "mlp_ranker";
+  public static final String VERSION = "1";
+  public static final String INPUT = "features";
+  public static final String OUTPUT = "score";
+  public static final int FEATURES = 64;
 
   /** The {@code config.yaml} written next to the model; docs/benchmarks.md quotes it. */
-  static final String CONFIG =
+  public static final String CONFIG =
       String.join(
           "\n",
           "max-batch-size: 64",
@@ -36,10 +36,18 @@ final class BenchModel {
 
   /** Creates a repository with the model and {@link #CONFIG} under a new temporary directory. */
   static Path createRepository() {
+    return createRepository(CONFIG);
+  }
+
+  /**
+   * Creates a repository with the model and the given {@code config.yaml} under a new temporary
+   * directory.
+   */
+  public static Path createRepository(String config) {
     try {
       Path root = Files.createTempDirectory("scoreline-bench-");
       TestModels.copyTo(root, NAME);
-      Files.writeString(root.resolve(NAME).resolve("config.yaml"), CONFIG, StandardCharsets.UTF_8);
+      Files.writeString(root.resolve(NAME).resolve("config.yaml"), config, StandardCharsets.UTF_8);
       return root;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -47,7 +55,7 @@ final class BenchModel {
   }
 
   /** Deletes a directory made by {@link #createRepository()}. */
-  static void deleteRepository(Path root) {
+  public static void deleteRepository(Path root) {
     try (Stream<Path> paths = Files.walk(root)) {
       for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
         Files.deleteIfExists(p);
@@ -58,7 +66,7 @@ final class BenchModel {
   }
 
   /** Deterministic features in [-1, 1), {@code batch} rows of {@link #FEATURES}. */
-  static float[] features(int batch) {
+  public static float[] features(int batch) {
     SplittableRandom random = new SplittableRandom(42L + batch);
     float[] x = new float[batch * FEATURES];
     for (int i = 0; i < x.length; i++) {
@@ -67,7 +75,7 @@ final class BenchModel {
     return x;
   }
 
-  static Tensor input(int batch) {
+  public static Tensor input(int batch) {
     return Tensor.ofFloats(INPUT, new long[] {batch, FEATURES}, features(batch));
   }
 }

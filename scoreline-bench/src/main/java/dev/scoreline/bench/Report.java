@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /** The Markdown report of a {@link ServerVsInProcess} run: medians and minimums over repeats. */
-final class Report {
+public final class Report {
   private final ServerVsInProcess.Options options;
   private final Map<ServerVsInProcess.Cell, List<ClosedLoop.Result>> results;
   private final long warmupErrors;
@@ -198,7 +198,8 @@ final class Report {
     return v;
   }
 
-  private static String machine() {
+  /** Cores, CPU model, RAM and OS of this machine, for a report's header. */
+  public static String machine() {
     String cpu = firstValue(Path.of("/proc/cpuinfo"), "model name");
     String mem = firstValue(Path.of("/proc/meminfo"), "MemTotal");
     String memText = "";
@@ -216,7 +217,8 @@ final class Report {
         + System.getProperty("os.arch");
   }
 
-  private static String jvm() {
+  /** The JVM's name, version, max heap and garbage collectors, for a report's header. */
+  public static String jvm() {
     List<String> gcs = new ArrayList<>();
     for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
       gcs.add(gc.getName());

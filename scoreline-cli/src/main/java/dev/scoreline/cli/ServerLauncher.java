@@ -11,6 +11,7 @@ import dev.scoreline.core.model.ModelStatus;
 import dev.scoreline.core.model.RepositoryPoller;
 import dev.scoreline.onnx.OnnxRuntime;
 import dev.scoreline.server.ScorelineServer;
+import dev.scoreline.server.grpc.GrpcHealthService;
 import dev.scoreline.server.grpc.GrpcInferenceService;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -129,6 +130,7 @@ public final class ServerLauncher implements AutoCloseable {
               .maxRequestBytes(o.maxRequestBytes())
               .meterRegistry(registry)
               .grpcService(new GrpcInferenceService(manager))
+              .grpcService(new GrpcHealthService(manager))
               .shutdownGracePeriod(o.gracePeriod())
               .adminToken(o.adminToken())
               .build();

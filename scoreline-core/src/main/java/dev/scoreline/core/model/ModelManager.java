@@ -672,8 +672,13 @@ public final class ModelManager implements AutoCloseable {
       List<String> outputs = RequestValidator.validateOutputs(sig, entry.name, request.outputs());
       int priority = intParameter(request, "priority");
       long timeoutMicros = intParameter(request, "timeout");
+      long fromRequest = timeoutMicros > 0 ? enqueued + timeoutMicros * 1000 : 0;
+      long fromModel = h.defaultDeadline(enqueued);
+      // the shorter of the request's timeout and the model's default timeout
       long deadline =
-          timeoutMicros > 0 ? enqueued + timeoutMicros * 1000 : h.defaultDeadline(enqueued);
+          fromRequest == 0
+              ? fromModel
+              : fromModel == 0 ? fromRequest : Math.min(fromRequest, fromModel);
       Job job = new Job(inputs, outputs, priority, enqueued, deadline);
       return new Admitted(request, entry, h, job, enqueued);
     } catch (RuntimeException e) {

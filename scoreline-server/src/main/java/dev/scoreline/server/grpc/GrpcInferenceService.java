@@ -205,6 +205,56 @@ public final class GrpcInferenceService
 
   // ---------------------------------------------------------------- inference
 
+  /**
+   * Passes the client's gRPC deadline ({@code grpc-timeout}) on as the {@code timeout} parameter
+   * (µs) unless the request sets one, so a request whose client gave up is dropped before compute.
+   * The model manager keeps the shorter of it and the model's default timeout.
+   */
+  private static java.util.Map<String, Object> withClientDeadline(java.util.Map<String, Object> p) {
+    if (p.containsKey("timeout")) {
+      return p;
+    }
+    com.linecorp.armeria.server.ServiceRequestContext ctx =
+        com.linecorp.armeria.server.ServiceRequestContext.currentOrNull();
+    String header = ctx == null ? null : ctx.request().headers().get("grpc-timeout");
+    long micros = grpcTimeoutMicros(header);
+    if (micros <= 0 || micros > Integer.MAX_VALUE) { // beyond ~35 min: no useful deadline
+      return p;
+    }
+    java.util.Map<String, Object> out = new java.util.HashMap<>(p);
+    out.put("timeout", micros);
+    return out;
+  }
+
+  /** Parses a {@code grpc-timeout} header ({@code 100m}, {@code 5S}, ...) to µs; 0 when absent. */
+  static long grpcTimeoutMicros(String header) {
+    if (header == null || header.length() < 2) {
+      return 0;
+    }
+    long value;
+    try {
+      value = Long.parseLong(header.substring(0, header.length() - 1));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+    switch (header.charAt(header.length() - 1)) {
+      case 'H':
+        return value * 3_600_000_000L;
+      case 'M':
+        return value * 60_000_000L;
+      case 'S':
+        return value * 1_000_000L;
+      case 'm':
+        return value * 1_000L;
+      case 'u':
+        return value;
+      case 'n':
+        return Math.max(1, value / 1_000L);
+      default:
+        return 0;
+    }
+  }
+
   @Override
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
     InferenceRequest call;
@@ -215,7 +265,7 @@ public final class GrpcInferenceService
               request.getModelName(),
               request.getModelVersion().isEmpty() ? null : request.getModelVersion(),
               request.getId(),
-              GrpcTensors.parameters(request.getParametersMap(), "parameters"),
+              withClientDeadline(GrpcTensors.parameters(request.getParametersMap(), "parameters")),
               GrpcTensors.inputs(request),
               GrpcTensors.requestedOutputs(request));
     } catch (RuntimeException e) {

@@ -1,0 +1,73 @@
+package dev.scoreline.bench.batching;
+
+/**
+ * A non-blocking client of the served model: one call scores one row (batch 1) and reports how it
+ * ended through a callback, so that one thread can keep many calls in flight (the closed loop at
+ * concurrency 64, the open-loop generator at a fixed rate) without a thread per call.
+ *
+ * <p>Each client sends one of {@link #ROWS} fixed rows and checks every successful answer against
+ * that row's in-process score, so a batching bug that mixed up rows would count as an error.
+ */
+interface AsyncClient extends AutoCloseable {
+  /** Distinct one-row requests the clients cycle through. */
+  int ROWS = 16;
+
+  /** How a call ended. */
+  enum Outcome {
+    /** A checked answer. */
+    OK,
+    /** RESOURCE_EXHAUSTED / HTTP 429: refused by load shedding. */
+    REJECTED,
+    /** DEADLINE_EXCEEDED / HTTP 504 from the server before the client's own deadline. */
+    EXPIRED,
+    /** The client's own deadline passed (or the call never completed). */
+    TIMEOUT,
+    /** Anything else, including a wrong answer. */
+    ERROR
+  }
+
+  /** Receives the end of one call, on a client I/O thread. */
+  interface Callback {
+    /**
+     * @param outcome how the call ended
+     * @param endNanos {@link System#nanoTime()} when the client saw the end
+     * @param detail null for {@link Outcome#OK}, else a short description
+     */
+    void done(Outcome outcome, long endNanos, String detail);
+  }
+
+  /**
+   * Sends row {@code row} (0 .. {@link #ROWS} - 1); {@code timeoutMicros} > 0 adds the {@code
+   * timeout} request parameter. Never blocks and never throws: failures reach {@code callback}.
+   */
+  void call(int row, long timeoutMicros, Callback callback);
+
+  /** A name for reports: {@code grpc} or {@code rest-binary}. */
+  String transport();
+
+  @Override
+  void close();
+
+  /** The expected score of each row, and the check applied to an answer. */
+  final class Expected {
+    /** Batched and unbatched GEMMs may round differently; scores are sigmoids in (0, 1). */
+    private static final float TOLERANCE = 1e-5f;
+
+    private final float[] scores;
+
+    Expected(float[] scores) {
+      if (scores.length != ROWS) {
+        throw new IllegalArgumentException("need " + ROWS + " scores");
+      }
+      this.scores = scores.clone();
+    }
+
+    /** Null when {@code got} is row {@code row}'s score, else what is wrong. */
+    String check(int row, float got) {
+      float want = scores[row];
+      return Math.abs(got - want) <= TOLERANCE
+          ? null
+          : "row " + row + ": score " + got + ", expected " + want;
+    }
+  }
+}
