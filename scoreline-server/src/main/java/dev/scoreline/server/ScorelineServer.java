@@ -13,7 +13,9 @@ import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
 import com.linecorp.armeria.server.metric.MetricCollectingService;
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.feature.online.OnlineFeatureStore;
 import dev.scoreline.core.model.ModelManager;
+import dev.scoreline.server.features.FeatureGrpcService;
 import io.grpc.BindableService;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -33,9 +35,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Scoreline server: REST (Open Inference Protocol v2 with the binary tensor data and model
- * repository extensions, TF Serving's {@code :predict}), gRPC and Prometheus metrics, all on one
- * port. Inference runs on the {@link ModelManager}'s executor; the event loops only parse and
- * route.
+ * repository extensions, TF Serving's {@code :predict}), gRPC, Prometheus metrics and, with {@link
+ * Builder#features}, the online feature store ({@code /v1/features}), all on one port. Inference
+ * runs on the {@link ModelManager}'s executor; the event loops only parse and route.
  *
  * <pre>{@code
  * try (ScorelineServer server = ScorelineServer.builder(manager).port(8000).build().start()) {
@@ -86,15 +88,24 @@ public final class ScorelineServer implements AutoCloseable {
       admin = new AdminAuth(admin, b.adminToken);
     }
     sb.serviceUnder("/v2/admin/", admin);
+    HttpService features =
+        new FeatureRestService(b.features, b.maxRequestBytes)
+            .decorate(DecodingService.newDecorator());
+    sb.service(FeatureRestService.GET_PATH, features)
+        .service(FeatureRestService.PUSH_PATH, features);
     sb.service("/v1", v1).serviceUnder("/v1/", v1);
     sb.service("/metrics", new MetricsService(registry));
-    if (!b.grpcServices.isEmpty()) {
+    List<BindableService> grpcServices = new ArrayList<>(b.grpcServices);
+    if (b.features != null) {
+      grpcServices.add(new FeatureGrpcService(b.features));
+    }
+    if (!grpcServices.isEmpty()) {
       int maxMessage = (int) Math.min(Integer.MAX_VALUE, b.maxRequestBytes);
       GrpcServiceBuilder grpc =
           GrpcService.builder()
               .maxRequestMessageLength(maxMessage)
               .maxResponseMessageLength(Integer.MAX_VALUE);
-      for (BindableService s : b.grpcServices) {
+      for (BindableService s : grpcServices) {
         grpc.addService(s);
       }
       if (b.adminToken != null) {
@@ -209,6 +220,7 @@ public final class ScorelineServer implements AutoCloseable {
     private Duration shutdownGracePeriod = Duration.ofSeconds(30);
     private Duration requestTimeout = Duration.ofSeconds(60);
     private String adminToken;
+    private OnlineFeatureStore features;
 
     private Builder(ModelManager manager) {
       this.manager = requireNonNull(manager, "manager is null");
@@ -274,6 +286,17 @@ public final class ScorelineServer implements AutoCloseable {
      */
     public Builder adminToken(String token) {
       this.adminToken = token == null || token.isBlank() ? null : token;
+      return this;
+    }
+
+    /**
+     * Serves online features from {@code store}: {@code POST /v1/features}, {@code POST
+     * /v1/features/push} and the gRPC {@code scoreline.features.v1.FeatureService}, on the same
+     * port. Without it the REST feature routes answer 404 ("no feature store configured") and the
+     * gRPC service is not registered (UNIMPLEMENTED). The store stays open; its owner closes it.
+     */
+    public Builder features(OnlineFeatureStore store) {
+      this.features = requireNonNull(store, "store is null");
       return this;
     }
 

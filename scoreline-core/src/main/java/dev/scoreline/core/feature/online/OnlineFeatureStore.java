@@ -613,6 +613,15 @@ public final class OnlineFeatureStore {
    *     value that does not convert
    */
   public int pushRows(String view, List<Map<String, Object>> rows) {
+    return pushRows(view, rows, options.appendPushesToOfflineLog());
+  }
+
+  /**
+   * {@link #pushRows(String, List)}, choosing per call whether the rows are also appended to the
+   * offline log (a push API's {@code "to": "online_and_offline"}), whatever {@link
+   * Options#appendPushesToOfflineLog()} says.
+   */
+  public int pushRows(String view, List<Map<String, Object>> rows, boolean appendToOfflineLog) {
     requireNonNull(view, "view is null");
     requireNonNull(rows, "rows is null");
     FeatureView v = onlineView(view);
@@ -683,7 +692,7 @@ public final class OnlineFeatureStore {
       converted.add(new FeatureRow(Arrays.asList(key), event, created, values));
     }
     int applied = writeRows(v, converted, arrival);
-    if (options.appendPushesToOfflineLog()) {
+    if (appendToOfflineLog) {
       appendPushLog(v, entity, converted, arrival);
     }
     return applied;
