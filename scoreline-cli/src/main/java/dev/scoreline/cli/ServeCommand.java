@@ -141,7 +141,8 @@ final class ServeCommand implements Callable<Integer> {
             Duration.ofSeconds(gracePeriod),
             modelControl,
             Duration.ofSeconds(Math.max(1, pollInterval)),
-            adminToken());
+            adminToken(),
+            project);
     PrintWriter out = spec.commandLine().getOut();
     ServerLauncher launcher = ServerLauncher.start(options);
     List<ModelStatus> failed =
@@ -213,6 +214,13 @@ final class ServeCommand implements Callable<Integer> {
       out.println("  " + CurlExample.infer(base, first));
       out.println();
       out.println("Model metadata:  curl -s " + base + "/v2/models/" + first.name());
+    }
+    if (launcher.servesFeatures()) {
+      out.println(
+          "Features:        curl -s -X POST "
+              + base
+              + "/v1/features -d '{\"features\": [\"<view>:*\"], \"entities\": [{\"<key>\": 1}]}'"
+              + "  (see docs/features.md)");
     }
     out.println("Readiness:       curl -s " + base + "/v2/health/ready");
     out.println("Metrics:         curl -s " + base + "/metrics");

@@ -45,7 +45,8 @@ public final class ServerLauncher implements AutoCloseable {
       Duration gracePeriod,
       String modelControl,
       Duration pollInterval,
-      String adminToken) {
+      String adminToken,
+      Path project) {
     public Options {
       modelControl = modelControl == null ? "explicit" : modelControl;
       if (!modelControl.equals("explicit") && !modelControl.equals("poll")) {
@@ -79,6 +80,7 @@ public final class ServerLauncher implements AutoCloseable {
           Duration.ofSeconds(10),
           "explicit",
           Duration.ofSeconds(5),
+          null,
           null);
     }
 
@@ -93,7 +95,24 @@ public final class ServerLauncher implements AutoCloseable {
           gracePeriod,
           modelControl,
           pollInterval,
-          adminToken);
+          adminToken,
+          project);
+    }
+
+    /** Serves the feature store of this project directory too, when it defines features. */
+    public Options withProject(Path dir) {
+      return new Options(
+          repository,
+          models,
+          port,
+          workers,
+          queueSize,
+          maxRequestBytes,
+          gracePeriod,
+          modelControl,
+          pollInterval,
+          adminToken,
+          dir);
     }
   }
 
@@ -104,6 +123,7 @@ public final class ServerLauncher implements AutoCloseable {
   private final ScorelineServer server;
   private final List<ModelStatus> loaded;
   private final RepositoryPoller poller;
+  private final Project project;
 
   private ServerLauncher(Options o) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -122,9 +142,10 @@ public final class ServerLauncher implements AutoCloseable {
             List.of(runtime),
             new InferenceMetrics(registry),
             workers);
+    this.project = o.project() != null ? new Project(o.project()) : null;
     try {
       this.loaded = manager.loadAll(o.models());
-      this.server =
+      ScorelineServer.Builder builder =
           ScorelineServer.builder(manager)
               .port(o.port())
               .maxRequestBytes(o.maxRequestBytes())
@@ -132,8 +153,11 @@ public final class ServerLauncher implements AutoCloseable {
               .grpcService(new GrpcInferenceService(manager))
               .grpcService(new GrpcHealthService(manager))
               .shutdownGracePeriod(o.gracePeriod())
-              .adminToken(o.adminToken())
-              .build();
+              .adminToken(o.adminToken());
+      if (project != null && project.hasFeatures()) {
+        builder.features(project.onlineFeatures());
+      }
+      this.server = builder.build();
       server.start();
       this.poller =
           o.modelControl().equals("poll")
@@ -181,8 +205,16 @@ public final class ServerLauncher implements AutoCloseable {
     closeQuietly();
   }
 
+  /** True when the feature store of the project is served. */
+  public boolean servesFeatures() {
+    return project != null && project.hasFeatures();
+  }
+
   private void closeQuietly() {
     manager.close();
+    if (project != null) {
+      project.close();
+    }
     workers.shutdown();
     try {
       workers.awaitTermination(5, TimeUnit.SECONDS);

@@ -123,6 +123,54 @@ class MainTest {
   }
 
   @Test
+  void serve_projectWithFeatures_servesFeatureEndpointOnTheSamePort(@TempDir Path dir)
+      throws Exception {
+    TestModels.copyTo(dir.resolve("models"), "mlp_ranker");
+    Files.createDirectories(dir.resolve("features"));
+    Files.writeString(
+        dir.resolve("features/users.yaml"),
+        String.join(
+            "\n",
+            "entities:",
+            "  - {name: user, keys: [{name: user_id, type: int64}]}",
+            "feature-views:",
+            "  - name: user_stats",
+            "    entity: user",
+            "    source: {path: data/user_stats.parquet}",
+            "    timestamp-column: ts",
+            "    features: [{name: clicks, type: int64}]",
+            ""));
+    ServerLauncher.Options o =
+        ServerLauncher.Options.defaults(dir.resolve("models")).withPort(0).withProject(dir);
+    try (ServerLauncher server = ServerLauncher.start(o)) {
+      assertThat(server.servesFeatures()).isTrue();
+      String base = "http://127.0.0.1:" + server.port();
+      HttpClient client = HttpClient.newHttpClient();
+      HttpResponse<String> push =
+          client.send(
+              HttpRequest.newBuilder(URI.create(base + "/v1/features/push"))
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"feature_view\": \"user_stats\", \"rows\": [{\"user_id\": 7,"
+                              + " \"ts\": \"2026-11-28T00:00:00Z\", \"clicks\": 3}]}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(push.statusCode()).as(push.body()).isEqualTo(200);
+      HttpResponse<String> get =
+          client.send(
+              HttpRequest.newBuilder(URI.create(base + "/v1/features"))
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"features\": [\"user_stats:clicks\"], \"entities\":"
+                              + " [{\"user_id\": 7}, {\"user_id\": 8}]}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(get.statusCode()).as(get.body()).isEqualTo(200);
+      assertThat(get.body()).contains("\"PRESENT\"").contains("\"NOT_FOUND\"").contains("3");
+    }
+  }
+
+  @Test
   void sizes_parseUnits() {
     assertThat(Sizes.parseBytes("x", "64MiB")).isEqualTo(64L << 20);
     assertThat(Sizes.parseBytes("x", "1kb")).isEqualTo(1000);
