@@ -2,6 +2,7 @@ package dev.scoreline.core.feature.materialize;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.feature.Definitions.FeatureView;
 import dev.scoreline.core.feature.FeatureRegistry;
@@ -18,6 +19,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -237,12 +242,14 @@ public final class Materializer {
     Instant t0 = clock.instant();
     long total = offline.count(v, start, end);
     progress.start("materialize " + v.name(), total);
-    Batch batch = new Batch(v);
     long read;
+    Batch batch = new Batch(v);
     try {
       read = offline.scanLatest(v, start, end, batch::add);
       batch.flush();
+      batch.awaitWrite();
     } finally {
+      batch.close();
       progress.finish();
     }
     Duration took = Duration.between(t0, clock.instant());
@@ -258,10 +265,22 @@ public final class Materializer {
     return new ViewResult(v.name(), start, end, read, batch.written, batch.applied, took);
   }
 
-  /** The rows of the current batch of one view's run. */
-  private final class Batch {
+  /**
+   * The rows of the current batch of one view's run. A full batch is written by a writer thread
+   * while the scan fills the next one (at most one write in flight), so reading the offline store
+   * and writing the online store overlap.
+   */
+  private final class Batch implements AutoCloseable {
     private final FeatureView view;
-    private final List<FeatureRow> rows = new ArrayList<>(Math.min(batchSize, 1 << 16));
+    private final ExecutorService writer =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "scoreline-materialize-writer");
+              t.setDaemon(true);
+              return t;
+            });
+    private List<FeatureRow> rows = new ArrayList<>(Math.min(batchSize, 1 << 16));
+    private Future<?> pending;
     private long written;
     private long applied;
 
@@ -280,9 +299,18 @@ public final class Materializer {
       if (rows.isEmpty()) {
         return;
       }
-      int n = rows.size();
+      List<FeatureRow> full = rows;
+      rows = new ArrayList<>(Math.min(batchSize, 1 << 16));
+      awaitWrite();
+      long from = written;
+      int n = full.size();
+      written += n;
+      pending = writer.submit(() -> write(full, from, n));
+    }
+
+    private void write(List<FeatureRow> full, long from, int n) {
       try {
-        applied += online.write(view.name(), rows);
+        applied += online.write(view.name(), full);
       } catch (ScorelineException e) {
         throw new ScorelineException(
             e.code(),
@@ -290,16 +318,46 @@ public final class Materializer {
             "materializing feature view '"
                 + view.name()
                 + "', batch of rows "
-                + written
+                + from
                 + ".."
-                + (written + n - 1)
+                + (from + n - 1)
                 + " from the offline store: "
                 + e.getMessage(),
             e);
       }
-      written += n;
-      rows.clear();
       progress.advance(n);
+    }
+
+    /** Waits for the write in flight; rethrows its failure. */
+    void awaitWrite() {
+      Future<?> f = pending;
+      if (f == null) {
+        return;
+      }
+      pending = null;
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ScorelineException(ErrorCode.UNAVAILABLE, "materialization was interrupted", e);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException) {
+          throw (RuntimeException) e.getCause();
+        }
+        throw new ScorelineException(ErrorCode.INTERNAL, "materialization write failed", e);
+      }
+    }
+
+    /** Lets a write in flight finish (a failed scan still leaves whole batches), then stops. */
+    @Override
+    public void close() {
+      try {
+        awaitWrite();
+      } catch (RuntimeException e) {
+        log.debug("write in flight failed while stopping: {}", e.toString());
+      } finally {
+        writer.shutdownNow();
+      }
     }
   }
 }
