@@ -22,8 +22,10 @@ interface AsyncClient extends AutoCloseable {
     EXPIRED,
     /** The client's own deadline passed (or the call never completed). */
     TIMEOUT,
-    /** Anything else, including a wrong answer. */
-    ERROR
+    /** Any other failure of the call (status, transport, connection). */
+    ERROR,
+    /** An answer that is not the row's in-process score, or not a [1, 1] FP32 score: a bug. */
+    WRONG
   }
 
   /** Receives the end of one call, on a client I/O thread. */

@@ -154,9 +154,10 @@ final class GrpcClient implements AsyncClient {
           break;
         case DEADLINE_EXCEEDED:
           // the server's deadline (the timeout parameter) is far shorter than the client's
-          o = end - start >= TimeUnit.MILLISECONDS.toNanos(deadlineMillis) * 9 / 10
-              ? Outcome.TIMEOUT
-              : Outcome.EXPIRED;
+          o =
+              end - start >= TimeUnit.MILLISECONDS.toNanos(deadlineMillis) * 9 / 10
+                  ? Outcome.TIMEOUT
+                  : Outcome.EXPIRED;
           break;
         default:
           o = Outcome.ERROR;
@@ -173,7 +174,7 @@ final class GrpcClient implements AsyncClient {
       } catch (RuntimeException e) {
         wrong = e.getMessage();
       }
-      callback.done(wrong == null ? Outcome.OK : Outcome.ERROR, end, wrong);
+      callback.done(wrong == null ? Outcome.OK : Outcome.WRONG, end, wrong);
     }
   }
 

@@ -15,11 +15,11 @@ import org.HdrHistogram.Histogram;
  * client's I/O threads.
  *
  * <p>Calls due inside the measured period are the ones counted, however late they answer. Admitted
- * latency is measured from the due time (so a generator that falls behind cannot hide queueing:
- * no coordinated omission) and also from the actual send; rejection latency from the actual send.
- * The generator's lag (send time - due time) is recorded so that a client that could not keep up
- * is visible. At most {@code maxOutstanding} calls are in flight; a due call beyond that is not
- * sent and counted. The run waits for stragglers at most the client's deadline plus 5 s.
+ * latency is measured from the due time (so a generator that falls behind cannot hide queueing: no
+ * coordinated omission) and also from the actual send; rejection latency from the actual send. The
+ * generator's lag (send time - due time) is recorded so that a client that could not keep up is
+ * visible. At most {@code maxOutstanding} calls are in flight; a due call beyond that is not sent
+ * and counted. The run waits for stragglers at most the client's deadline plus 5 s.
  */
 final class OpenLoop {
   private OpenLoop() {}
@@ -34,6 +34,7 @@ final class OpenLoop {
       long expired,
       long timeouts,
       long errors,
+      long wrong,
       long notSent,
       long unfinished,
       Histogram admittedFromDue,
@@ -84,9 +85,7 @@ final class OpenLoop {
           c.lag.recordValue(Math.max(0, sentAt - due));
           c.sent.increment();
           client.call(
-              (int) (i % AsyncClient.ROWS),
-              timeoutMicros,
-              new Call(c, due, sentAt, outstanding));
+              (int) (i % AsyncClient.ROWS), timeoutMicros, new Call(c, due, sentAt, outstanding));
         }
         i++;
         due = start + (long) (i * periodNanos);
@@ -111,6 +110,7 @@ final class OpenLoop {
         m.expired.sum(),
         m.timeouts.sum(),
         m.errors.sum(),
+        m.wrong.sum(),
         m.notSent.sum(),
         unfinished,
         copy(m.admittedFromDue),
@@ -134,6 +134,7 @@ final class OpenLoop {
     final LongAdder expired = new LongAdder();
     final LongAdder timeouts = new LongAdder();
     final LongAdder errors = new LongAdder();
+    final LongAdder wrong = new LongAdder();
     final LongAdder notSent = new LongAdder();
     final ConcurrentHistogram admittedFromDue = histogram();
     final ConcurrentHistogram admittedFromSend = histogram();
@@ -181,6 +182,10 @@ final class OpenLoop {
           break;
         case TIMEOUT:
           c.timeouts.increment();
+          c.firstError.compareAndSet(null, outcome + " " + detail);
+          break;
+        case WRONG:
+          c.wrong.increment();
           c.firstError.compareAndSet(null, outcome + " " + detail);
           break;
         default:

@@ -18,10 +18,10 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * {@code rest-binary}: Open Inference Protocol v2 REST with the binary tensor data extension
- * (input and output as raw little-endian FP32 after the JSON header), through Armeria's {@link
- * WebClient} on an event loop of its own; plain {@code http://}, so calls share one HTTP/2 (h2c)
- * connection as gRPC's do.
+ * {@code rest-binary}: Open Inference Protocol v2 REST with the binary tensor data extension (input
+ * and output as raw little-endian FP32 after the JSON header), through Armeria's {@link WebClient}
+ * on an event loop of its own; plain {@code http://}, so calls share one HTTP/2 (h2c) connection as
+ * gRPC's do.
  */
 final class RestBinaryClient implements AsyncClient {
   private static final String HEADER_LENGTH = "inference-header-content-length";
@@ -89,7 +89,8 @@ final class RestBinaryClient implements AsyncClient {
       Outcome o =
           status == 429 ? Outcome.REJECTED : status == 504 ? Outcome.EXPIRED : Outcome.ERROR;
       String text = r.contentUtf8();
-      callback.done(o, end, "HTTP " + status + ": " + text.substring(0, Math.min(200, text.length())));
+      callback.done(
+          o, end, "HTTP " + status + ": " + text.substring(0, Math.min(200, text.length())));
       return;
     }
     String wrong;
@@ -98,7 +99,7 @@ final class RestBinaryClient implements AsyncClient {
     } catch (RuntimeException | java.io.IOException e) {
       wrong = e.toString();
     }
-    callback.done(wrong == null ? Outcome.OK : Outcome.ERROR, end, wrong);
+    callback.done(wrong == null ? Outcome.OK : Outcome.WRONG, end, wrong);
   }
 
   private static float score(AggregatedHttpResponse r) throws java.io.IOException {
