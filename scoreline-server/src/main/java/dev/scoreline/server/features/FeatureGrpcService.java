@@ -3,8 +3,6 @@ package dev.scoreline.server.features;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
-import com.linecorp.armeria.server.ServiceRequestContext;
-import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.feature.FeatureRef;
 import dev.scoreline.core.feature.online.FeatureStatus;
@@ -25,7 +23,7 @@ import dev.scoreline.server.features.proto.Row;
 import dev.scoreline.server.features.proto.StringList;
 import dev.scoreline.server.features.proto.Value;
 import dev.scoreline.server.features.proto.Values;
-import io.grpc.Context;
+import dev.scoreline.server.grpc.GrpcCalls;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -33,9 +31,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,12 +56,12 @@ public final class FeatureGrpcService extends FeatureServiceGrpc.FeatureServiceI
   @Override
   public void getOnlineFeatures(
       GetOnlineFeaturesRequest request, StreamObserver<GetOnlineFeaturesResponse> response) {
-    offload(response, () -> get(request));
+    GrpcCalls.offload(response, () -> get(request));
   }
 
   @Override
   public void push(PushRequest request, StreamObserver<PushResponse> response) {
-    offload(response, () -> push(request));
+    GrpcCalls.offload(response, () -> push(request));
   }
 
   private GetOnlineFeaturesResponse get(GetOnlineFeaturesRequest request) {
@@ -250,49 +245,7 @@ public final class FeatureGrpcService extends FeatureServiceGrpc.FeatureServiceI
 
   // ---------------------------------------------------------------- plumbing
 
-  /** Runs {@code body} off the event loop and answers with its result or its error's status. */
-  private static <T> void offload(StreamObserver<T> response, Supplier<T> body) {
-    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
-    Executor executor = ctx == null ? Runnable::run : ctx.blockingTaskExecutor();
-    Context grpcContext = Context.current();
-    try {
-      executor.execute(grpcContext.wrap(() -> reply(response, body)));
-    } catch (RejectedExecutionException e) {
-      response.onError(
-          toStatus(
-                  new ScorelineException(
-                      ErrorCode.RESOURCE_EXHAUSTED, "the server is busy; retry shortly"))
-              .asRuntimeException());
-    }
-  }
-
-  private static <T> void reply(StreamObserver<T> response, Supplier<T> body) {
-    T out;
-    try {
-      out = body.get();
-    } catch (RuntimeException e) {
-      response.onError(toStatus(e).asRuntimeException());
-      return;
-    }
-    response.onNext(out);
-    response.onCompleted();
-  }
-
-  /** The status of a failure, its description naming the field at fault; never a stack trace. */
-  static Status toStatus(Throwable e) {
-    if (e instanceof ScorelineException) {
-      ScorelineException se = (ScorelineException) e;
-      if (se.code() == ErrorCode.INTERNAL) {
-        log.error("feature call failed", se);
-      }
-      String message = se.getMessage();
-      String field = se.field().orElse(null);
-      String description =
-          field == null || message.startsWith(field) ? message : field + ": " + message;
-      return ErrorMapping.grpcStatus(se.code()).withDescription(description);
-    }
-    log.error("feature call failed unexpectedly", e);
-    return Status.INTERNAL.withDescription(
-        "internal error (" + e.getClass().getSimpleName() + "); see the server log");
+  static Status toStatus(Throwable t) {
+    return GrpcCalls.toStatus(t);
   }
 }

@@ -46,10 +46,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,18 +80,19 @@ public final class GrpcInferenceService
 
   @Override
   public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> response) {
-    reply(response, () -> ServerLiveResponse.newBuilder().setLive(true).build());
+    GrpcCalls.reply(response, () -> ServerLiveResponse.newBuilder().setLive(true).build());
   }
 
   @Override
   public void serverReady(
       ServerReadyRequest request, StreamObserver<ServerReadyResponse> response) {
-    reply(response, () -> ServerReadyResponse.newBuilder().setReady(manager.isReady()).build());
+    GrpcCalls.reply(
+        response, () -> ServerReadyResponse.newBuilder().setReady(manager.isReady()).build());
   }
 
   @Override
   public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> response) {
-    reply(
+    GrpcCalls.reply(
         response,
         () ->
             ModelReadyResponse.newBuilder()
@@ -106,7 +103,7 @@ public final class GrpcInferenceService
   @Override
   public void serverMetadata(
       ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> response) {
-    reply(
+    GrpcCalls.reply(
         response,
         () ->
             ServerMetadataResponse.newBuilder()
@@ -119,7 +116,7 @@ public final class GrpcInferenceService
   @Override
   public void modelMetadata(
       ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> response) {
-    reply(
+    GrpcCalls.reply(
         response,
         () -> {
           ModelMetadata m = manager.metadata(request.getName(), request.getVersion());
@@ -153,7 +150,7 @@ public final class GrpcInferenceService
   @Override
   public void modelConfig(
       ModelConfigRequest request, StreamObserver<ModelConfigResponse> response) {
-    reply(
+    GrpcCalls.reply(
         response,
         () -> {
           ModelMetadata m = manager.metadata(request.getName(), request.getVersion());
@@ -331,7 +328,7 @@ public final class GrpcInferenceService
   @Override
   public void repositoryIndex(
       RepositoryIndexRequest request, StreamObserver<RepositoryIndexResponse> response) {
-    offload(
+    GrpcCalls.offload(
         response,
         () -> {
           checkRepository(request.getRepositoryName());
@@ -353,7 +350,7 @@ public final class GrpcInferenceService
   @Override
   public void repositoryModelLoad(
       RepositoryModelLoadRequest request, StreamObserver<RepositoryModelLoadResponse> response) {
-    offload(
+    GrpcCalls.offload(
         response,
         () -> {
           checkRepository(request.getRepositoryName());
@@ -376,7 +373,7 @@ public final class GrpcInferenceService
   public void repositoryModelUnload(
       RepositoryModelUnloadRequest request,
       StreamObserver<RepositoryModelUnloadResponse> response) {
-    offload(
+    GrpcCalls.offload(
         response,
         () -> {
           checkRepository(request.getRepositoryName());
@@ -403,57 +400,7 @@ public final class GrpcInferenceService
 
   // ---------------------------------------------------------------- plumbing
 
-  /** Answers with {@code body}'s result, or with the status of what it threw. */
-  private static <T> void reply(StreamObserver<T> response, Supplier<T> body) {
-    T out;
-    try {
-      out = body.get();
-    } catch (RuntimeException e) {
-      response.onError(toStatus(e).asRuntimeException());
-      return;
-    }
-    response.onNext(out);
-    response.onCompleted();
-  }
-
-  /**
-   * Runs {@code body} off the event loop: on Armeria's blocking-task executor when served by
-   * Armeria, else on the calling thread (a plain grpc-java server already calls services on its
-   * executor).
-   */
-  private static <T> void offload(StreamObserver<T> response, Supplier<T> body) {
-    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
-    Executor executor = ctx == null ? Runnable::run : ctx.blockingTaskExecutor();
-    Context grpcContext = Context.current();
-    try {
-      executor.execute(grpcContext.wrap(() -> reply(response, body)));
-    } catch (RejectedExecutionException e) {
-      response.onError(
-          toStatus(
-                  new ScorelineException(
-                      ErrorCode.RESOURCE_EXHAUSTED, "the server is busy; retry shortly"))
-              .asRuntimeException());
-    }
-  }
-
-  /** The gRPC status of a failure; never a stack trace. */
   static Status toStatus(Throwable t) {
-    Throwable e = t;
-    while (e instanceof CompletionException && e.getCause() != null) {
-      e = e.getCause();
-    }
-    if (e instanceof ScorelineException) {
-      ScorelineException se = (ScorelineException) e;
-      String message = se.getMessage();
-      String field = se.field().orElse(null);
-      String description =
-          field == null || field.isEmpty() || message.startsWith(field)
-              ? message
-              : field + ": " + message;
-      return ErrorMapping.grpcStatus(se.code()).withDescription(description);
-    }
-    log.error("gRPC call failed unexpectedly", e);
-    return Status.INTERNAL.withDescription(
-        "internal error (" + e.getClass().getSimpleName() + "); see the server log");
+    return GrpcCalls.toStatus(t);
   }
 }
