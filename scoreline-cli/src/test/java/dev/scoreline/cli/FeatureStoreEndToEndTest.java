@@ -10,16 +10,9 @@ import dev.scoreline.core.feature.online.OnlineFeatureStore;
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.redis.RedisKvStore;
 import dev.scoreline.rocksdb.RocksDbKvStore;
+import dev.scoreline.testing.RedisServerProcess;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +28,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -268,16 +260,16 @@ class FeatureStoreEndToEndTest {
 
   @Test
   void materialize_intoRedis_sameValuesAsRocksDb() throws Exception {
-    try (RedisServer redis = RedisServer.start()) {
+    try (RedisServerProcess redis = RedisServerProcess.start()) {
       Files.writeString(
           dir.resolve("scoreline.yaml"),
-          "online-store:\n  type: redis\n  uri: redis://127.0.0.1:" + redis.port + "/0\n");
+          "online-store:\n  type: redis\n  uri: redis://127.0.0.1:" + redis.port() + "/0\n");
 
       assertThat(materialize("--start", "2025-01-01", "--end", "2026-01-15")).as(output()).isZero();
 
       assertThat(output()).contains("redis");
       List<String> values;
-      try (RedisKvStore kv = RedisKvStore.connect("redis://127.0.0.1:" + redis.port + "/0")) {
+      try (RedisKvStore kv = RedisKvStore.connect("redis://127.0.0.1:" + redis.port() + "/0")) {
         values = read(kv, dir, Instant.parse("2026-01-11T00:00:00Z"));
       }
       assertThat(values)
@@ -285,96 +277,6 @@ class FeatureStoreEndToEndTest {
               "user 1: 3 0.3 NZ [0.5, -1.25]",
               "user 2: EXPIRED/null EXPIRED/null FR [1.0, 2.0]",
               "user 3: NOT_FOUND/null NOT_FOUND/null NOT_FOUND/null NOT_FOUND/null");
-    }
-  }
-
-  /**
-   * A {@code redis-server} of this test's own on a free loopback port, without persistence. There
-   * is no skipping: CI installs redis-server, and without it the test fails saying how to install
-   * it.
-   */
-  private static final class RedisServer implements AutoCloseable {
-    final int port;
-    private final Process process;
-
-    private RedisServer(Process process, int port) {
-      this.process = process;
-      this.port = port;
-    }
-
-    static RedisServer start() throws IOException, InterruptedException {
-      Path binary = onPath("redis-server");
-      int port;
-      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-        port = s.getLocalPort();
-      }
-      Process p =
-          new ProcessBuilder(
-                  binary.toString(),
-                  "--port",
-                  Integer.toString(port),
-                  "--bind",
-                  "127.0.0.1",
-                  "--save",
-                  "",
-                  "--appendonly",
-                  "no")
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .start();
-      RedisServer server = new RedisServer(p, port);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (System.nanoTime() < deadline) {
-        if (!p.isAlive()) {
-          break;
-        }
-        if (pong(port)) {
-          return server;
-        }
-        Thread.sleep(25);
-      }
-      server.close();
-      throw new IllegalStateException("redis-server did not start on port " + port);
-    }
-
-    private static boolean pong(int port) {
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-        socket.setSoTimeout(1000);
-        OutputStream o = socket.getOutputStream();
-        o.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-        o.flush();
-        InputStream in = socket.getInputStream();
-        byte[] reply = in.readNBytes(7);
-        return new String(reply, StandardCharsets.US_ASCII).equals("+PONG\r\n");
-      } catch (IOException e) {
-        return false;
-      }
-    }
-
-    private static Path onPath(String name) {
-      String path = System.getenv("PATH");
-      if (path != null) {
-        for (String d : path.split(File.pathSeparator)) {
-          Path candidate = d.isEmpty() ? null : Path.of(d, name);
-          if (candidate != null && Files.isExecutable(candidate)) {
-            return candidate;
-          }
-        }
-      }
-      throw new IllegalStateException(
-          name
-              + " is not on the PATH; this test materializes into a real Redis: install it with"
-              + " `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS)"
-              + " and run the tests again");
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      process.destroy();
-      if (!process.waitFor(5, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor();
-      }
     }
   }
 }

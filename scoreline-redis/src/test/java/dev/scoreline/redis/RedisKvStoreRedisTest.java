@@ -10,8 +10,13 @@ import dev.scoreline.core.kv.FieldWrite;
 import dev.scoreline.core.kv.KvEntry;
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.kv.Stamps;
+import dev.scoreline.testing.RedisServerProcess;
 import io.lettuce.core.KillArgs;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,6 +37,8 @@ class RedisKvStoreRedisTest {
   private static RedisServerProcess redis;
 
   private RedisKvStore store;
+  private RedisClient adminClient;
+  private StatefulRedisConnection<byte[], byte[]> adminConnection;
   private RedisCommands<byte[], byte[]> admin;
 
   @BeforeAll
@@ -43,11 +50,16 @@ class RedisKvStoreRedisTest {
   void openStore() {
     redis.flush(DB);
     store = RedisKvStore.connect(redis.uri(DB));
-    admin = redis.admin(DB);
+    // an admin connection of its own, never the store's
+    adminClient = RedisClient.create(RedisURI.create(redis.uri(DB)));
+    adminConnection = adminClient.connect(ByteArrayCodec.INSTANCE);
+    admin = adminConnection.sync();
   }
 
   @AfterEach
   void closeStore() {
+    adminConnection.close();
+    adminClient.shutdown();
     store.close();
     redis.flush(DB);
   }

@@ -2,6 +2,7 @@ package dev.scoreline.redis;
 
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.testing.KvStoreContract;
+import dev.scoreline.testing.RedisServerProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.ExtendWith;

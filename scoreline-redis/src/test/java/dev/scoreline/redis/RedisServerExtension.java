@@ -1,5 +1,6 @@
 package dev.scoreline.redis;
 
+import dev.scoreline.testing.RedisServerProcess;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;

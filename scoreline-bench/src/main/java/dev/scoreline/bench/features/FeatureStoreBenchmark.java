@@ -11,6 +11,7 @@ import dev.scoreline.core.progress.ProgressListener;
 import dev.scoreline.duckdb.DuckDbOfflineStore;
 import dev.scoreline.redis.RedisKvStore;
 import dev.scoreline.rocksdb.RocksDbKvStore;
+import dev.scoreline.testing.RedisServerProcess;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -173,9 +174,11 @@ public final class FeatureStoreBenchmark {
       Map<String, List<Result>> results = new LinkedHashMap<>();
       String redisVersion;
       try (RocksDbKvStore rocks = RocksDbKvStore.open(work.resolve("online-rocksdb"));
-          LocalRedis redisServer = LocalRedis.start(o.redisServer());
+          RedisServerProcess redisServer =
+              RedisServerProcess.start(o.redisServer() == null ? null : Path.of(o.redisServer()));
           RedisKvStore redis = RedisKvStore.connect(redisServer.uri())) {
-        redisVersion = redisServer.version;
+        redisVersion =
+            RedisServerProcess.version(o.redisServer() == null ? null : Path.of(o.redisServer()));
         Map<String, OnlineFeatureStore> stores = new LinkedHashMap<>();
         stores.put(ROCKSDB, store(rocks, registry));
         stores.put(REDIS, store(redis, registry));

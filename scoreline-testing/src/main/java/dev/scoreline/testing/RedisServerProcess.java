@@ -1,12 +1,7 @@
-package dev.scoreline.redis;
+package dev.scoreline.testing;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,15 +23,13 @@ import java.util.concurrent.TimeUnit;
  * it. There is no fallback and no skipping: without {@code redis-server} on the PATH the tests fail
  * and say how to install it.
  */
-final class RedisServerProcess implements AutoCloseable {
+public final class RedisServerProcess implements AutoCloseable {
   private static final Duration STARTUP = Duration.ofSeconds(20);
 
   private final Process process;
   private final int port;
   private final Path log;
   private final Thread killOnExit;
-  private RedisClient adminClient;
-  private StatefulRedisConnection<byte[], byte[]> adminConnection;
   private boolean closed;
 
   private RedisServerProcess(Process process, int port, Path log) {
@@ -47,9 +40,16 @@ final class RedisServerProcess implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(killOnExit);
   }
 
-  /** Starts a redis-server on a free port and waits until it answers PING. */
-  static RedisServerProcess start() {
-    Path binary = findOnPath("redis-server");
+  /** Starts the redis-server on the PATH on a free port and waits until it answers PING. */
+  public static RedisServerProcess start() {
+    return start(null);
+  }
+
+  /** Starts {@code binary} (the one on the PATH when null) on a free port; waits for PING. */
+  public static RedisServerProcess start(Path binary) {
+    if (binary == null) {
+      binary = findOnPath("redis-server");
+    }
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       try {
@@ -86,34 +86,58 @@ final class RedisServerProcess implements AutoCloseable {
     throw new IllegalStateException("could not start redis-server (3 attempts)", last);
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
+  /** {@code redis://127.0.0.1:<port>/0}. */
+  public String uri() {
+    return uri(0);
+  }
+
   /** {@code redis://127.0.0.1:<port>/<db>}. */
-  String uri(int db) {
+  public String uri(int db) {
     return "redis://127.0.0.1:" + port + "/" + db;
   }
 
-  /** Synchronous admin commands on {@code db} (a connection of its own, never the store's). */
-  RedisCommands<byte[], byte[]> admin(int db) {
-    synchronized (this) {
-      if (adminClient == null) {
-        adminClient = RedisClient.create(RedisURI.create(uri(0)));
-        adminConnection = adminClient.connect(ByteArrayCodec.INSTANCE);
+  /** Empties database {@code db} (plain RESP over a socket of its own). */
+  public synchronized void flush(int db) {
+    String d = Integer.toString(db);
+    String cmd =
+        "*2\r\n$6\r\nSELECT\r\n$" + d.length() + "\r\n" + d + "\r\n*1\r\n$7\r\nFLUSHDB\r\n";
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(cmd.getBytes(US_ASCII));
+      out.flush();
+      byte[] reply = socket.getInputStream().readNBytes(10);
+      if (!new String(reply, US_ASCII).equals("+OK\r\n+OK\r\n")) {
+        throw new IllegalStateException(
+            "FLUSHDB on redis-server " + port + " answered " + new String(reply, US_ASCII));
       }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("FLUSHDB on redis-server " + port + " failed", e);
     }
-    RedisCommands<byte[], byte[]> commands = adminConnection.sync();
-    commands.select(db);
-    return commands;
   }
 
-  /** Empties database {@code db}. */
-  synchronized void flush(int db) {
-    admin(db).flushdb();
+  /** What {@code redis-server --version} prints for {@code binary} (the PATH's when null). */
+  public static String version(Path binary) {
+    try {
+      Path b = binary != null ? binary : findOnPath("redis-server");
+      Process p = new ProcessBuilder(b.toString(), "--version").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      p.waitFor(5, TimeUnit.SECONDS);
+      return out;
+    } catch (IOException e) {
+      return "unknown (" + e.getMessage() + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "unknown";
+    }
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
@@ -123,11 +147,6 @@ final class RedisServerProcess implements AutoCloseable {
       return;
     }
     closed = true;
-    if (adminClient != null) {
-      adminConnection.close();
-      adminClient.shutdown();
-      adminClient = null;
-    }
     process.destroy();
     try {
       if (!process.waitFor(5, TimeUnit.SECONDS)) {
