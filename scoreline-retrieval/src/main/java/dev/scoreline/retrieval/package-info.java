@@ -1,0 +1,2 @@
+/** Vector indexes (jvector graph, exact) and candidate retrieval. */
+package dev.scoreline.retrieval;
