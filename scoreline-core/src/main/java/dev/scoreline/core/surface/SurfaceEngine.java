@@ -1,0 +1,630 @@
+package dev.scoreline.core.surface;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.feature.online.FeatureVectors;
+import dev.scoreline.core.feature.online.OnlineFeatureStore;
+import dev.scoreline.core.model.InferenceRequest;
+import dev.scoreline.core.model.InferenceResponse;
+import dev.scoreline.core.retrieval.Neighbor;
+import dev.scoreline.core.retrieval.VectorIndex;
+import dev.scoreline.core.tensor.Tensor;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs surfaces: {@code candidates → features → rules (filters) → transform → infer → rules
+ * (ordering) → result}, in process. Online and two-stage calls run under the surface's deadline and
+ * answer from the fallback (the entity's precomputed list, else the popularity list) when the
+ * ranked path fails or would miss it; batch and streaming runners call {@link #rank} directly, so
+ * every mode shares one execution path.
+ *
+ * <p>Thread-safe. The ranked path runs on the given executor so that a stuck store or model cannot
+ * hold the caller past the deadline; pass a bounded pool sized for the expected concurrency.
+ */
+public final class SurfaceEngine {
+  private static final Logger log = LoggerFactory.getLogger(SurfaceEngine.class);
+
+  /** The most results a request may ask for. */
+  public static final int MAX_SIZE = 1000;
+
+  /** Runs a model: in production {@code ModelManager::inferAsync}. */
+  @FunctionalInterface
+  public interface Scorer {
+    CompletableFuture<InferenceResponse> inferAsync(InferenceRequest request);
+  }
+
+  private final Surfaces surfaces;
+  private final OnlineFeatureStore features;
+  private final SnapshotLists lists;
+  private final Scorer scorer;
+  private final Function<String, VectorIndex> indexes;
+  private final ExecutorService executor;
+  private final SurfaceMetrics metrics;
+  private final ConcurrentHashMap<String, Popular> popular = new ConcurrentHashMap<>();
+
+  /**
+   * @param indexes opens a vector index by its path as written in the surface (relative to the
+   *     project); called once per path, the index is kept
+   */
+  public SurfaceEngine(
+      Surfaces surfaces,
+      OnlineFeatureStore features,
+      SnapshotLists lists,
+      Scorer scorer,
+      Function<String, VectorIndex> indexes,
+      ExecutorService executor,
+      MeterRegistry meters) {
+    this.surfaces = requireNonNull(surfaces, "surfaces is null");
+    this.features = requireNonNull(features, "features is null");
+    this.lists = requireNonNull(lists, "lists is null");
+    this.scorer = requireNonNull(scorer, "scorer is null");
+    this.executor = requireNonNull(executor, "executor is null");
+    this.metrics = new SurfaceMetrics(meters);
+    ConcurrentHashMap<String, VectorIndex> opened = new ConcurrentHashMap<>();
+    this.indexes =
+        indexes == null
+            ? p -> {
+              throw new ScorelineException(
+                  ErrorCode.UNSUPPORTED, "no vector index support in this build; cannot open " + p);
+            }
+            : p -> opened.computeIfAbsent(p, indexes);
+  }
+
+  public Surfaces surfaces() {
+    return surfaces;
+  }
+
+  public SnapshotLists lists() {
+    return lists;
+  }
+
+  /**
+   * Answers a request within the surface's deadline: the ranked answer, or the fallback marked
+   * {@code fallback: true} with the reason.
+   *
+   * @throws ScorelineException NOT_FOUND for an unknown surface; USER_ERROR for a bad key, size,
+   *     rule override or context value (bad input is never hidden behind a fallback)
+   */
+  public SurfaceResult recommend(String surfaceName, SurfaceRequest request) {
+    long start = System.nanoTime();
+    Surface s = surfaces.get(surfaceName);
+    Prepared p = prepare(s, request);
+    Duration deadline = s.deadline();
+    if (request.deadline() != null
+        && (deadline == null || request.deadline().compareTo(deadline) < 0)) {
+      deadline = request.deadline();
+    }
+    if (deadline == null) {
+      SurfaceResult r = run(p, start, Long.MAX_VALUE);
+      metrics.request(s.name(), "ranked");
+      return r;
+    }
+    long total = deadline.toNanos();
+    long reserve = Math.max(Math.min(total / 5, 10_000_000L), 1_000_000L);
+    long primaryEnd = start + Math.max(total - reserve, total / 2);
+    Stage stage = new Stage();
+    Future<SurfaceResult> f;
+    try {
+      f = executor.submit(() -> run(p, start, primaryEnd, stage));
+    } catch (RejectedExecutionException e) {
+      return fallback(p, start, start + total, "overloaded", null);
+    }
+    try {
+      SurfaceResult r = f.get(Math.max(0, primaryEnd - System.nanoTime()), TimeUnit.NANOSECONDS);
+      metrics.request(s.name(), "ranked");
+      return r;
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      return fallback(p, start, start + total, "deadline", "deadline passed in " + stage.name);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      f.cancel(true);
+      throw new ScorelineException(ErrorCode.UNAVAILABLE, "interrupted", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof ScorelineException se && se.code() == ErrorCode.USER_ERROR) {
+        metrics.request(s.name(), "error");
+        throw se;
+      }
+      if (c instanceof NoCandidates nc) {
+        return fallback(p, start, start + total, nc.reason, nc.getMessage());
+      }
+      log.warn(
+          "surface {}: {} failed, answering from the fallback: {}",
+          s.name(),
+          stage.name,
+          c.toString());
+      return fallback(
+          p, start, start + total, stage.name + "-error", String.valueOf(c.getMessage()));
+    }
+  }
+
+  /**
+   * Runs the ranked path on the calling thread with no deadline and no fallback: what batch and
+   * streaming runners call, so every mode shares one execution path.
+   *
+   * @throws ScorelineException on any failure; an entity without candidates gives an empty list
+   */
+  public SurfaceResult rank(String surfaceName, SurfaceRequest request) {
+    long start = System.nanoTime();
+    Surface s = surfaces.get(surfaceName);
+    try {
+      return run(prepare(s, request), start, Long.MAX_VALUE);
+    } catch (NoCandidates e) {
+      return new SurfaceResult(
+          s.name(),
+          request.key(),
+          List.of(),
+          null,
+          s.spec.model().name(),
+          null,
+          false,
+          null,
+          Map.of("total", (System.nanoTime() - start) / 1000),
+          null);
+    }
+  }
+
+  // ---------------------------------------------------------------- request preparation
+
+  private record Prepared(
+      Surface surface, SurfaceRequest request, byte[] key, List<Rule> rules, int size) {}
+
+  private static Prepared prepare(Surface s, SurfaceRequest request) {
+    byte[] key = s.entityKey(request.key());
+    List<Rule> rules = s.rulesFor(request.rules());
+    int size = request.size() == null ? s.spec.size() : request.size();
+    if (size < 1 || size > MAX_SIZE) {
+      throw ScorelineException.userError(
+          "size", "size: must be between 1 and " + MAX_SIZE + ", got " + size);
+    }
+    return new Prepared(s, request, key, rules, size);
+  }
+
+  /** Which stage the ranked path is in, for the fallback reason. */
+  private static final class Stage {
+    volatile String name = "queue";
+  }
+
+  private static final class NoCandidates extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final String reason;
+
+    NoCandidates(String reason, String message) {
+      super(message, null, false, false);
+      this.reason = reason;
+    }
+  }
+
+  // ---------------------------------------------------------------- the ranked path
+
+  private SurfaceResult run(Prepared p, long start, long end) {
+    return run(p, start, end, new Stage());
+  }
+
+  private SurfaceResult run(Prepared p, long start, long end, Stage stage) {
+    Surface s = p.surface;
+    SurfaceSpec spec = s.spec;
+    Map<String, Long> t = new LinkedHashMap<>();
+    long mark = System.nanoTime();
+
+    // entity features
+    stage.name = "features";
+    FeatureVectors ef =
+        s.entityFeatures.isEmpty()
+            ? null
+            : features.get(s.entityFeatures, List.of(p.request.key()));
+    long afterEntity = System.nanoTime();
+
+    // candidates
+    stage.name = "candidates";
+    String snapshot = null;
+    RankedList cands;
+    if (spec.candidates() == null) {
+      cands = new RankedList(new long[] {-1}, new float[] {0f});
+    } else {
+      SurfaceSpec.Candidates c = spec.candidates();
+      switch (c.source()) {
+        case "precomputed":
+          {
+            SnapshotLists.Read r = lists.read(c.snapshot(), p.key);
+            snapshot = r.snapshotId();
+            if (snapshot == null) {
+              throw new NoCandidates(
+                  "no-candidates",
+                  "no snapshot '" + c.snapshot() + "' is published (run the candidate job)");
+            }
+            cands = r.lists().get(0) == null ? RankedList.EMPTY : r.lists().get(0).head(c.limit());
+            break;
+          }
+        case "ann":
+        case "all-items":
+          {
+            VectorIndex index = indexes.apply(c.index());
+            Operand q = s.operands.get(c.query());
+            Frame qf = new Frame(ef, new long[0], new float[0], null, p.request.context());
+            float[] query = queryVector(q.value(qf, 0), c.query(), index.dimension());
+            if (query == null) {
+              throw new NoCandidates(
+                  "no-candidates", "no query vector: " + c.query() + " is missing");
+            }
+            int k = c.source().equals("ann") ? c.limit() : index.size();
+            List<Neighbor> hits = index.search(query, k, null);
+            long[] ids = new long[hits.size()];
+            float[] sc = new float[hits.size()];
+            for (int i = 0; i < ids.length; i++) {
+              ids[i] = hits.get(i).id();
+              sc[i] = hits.get(i).score();
+            }
+            cands = new RankedList(ids, sc);
+            break;
+          }
+        default:
+          throw new AssertionError(c.source());
+      }
+      if (cands.size() == 0) {
+        throw new NoCandidates("no-candidates", "the candidate source has no items for this key");
+      }
+    }
+    long afterCandidates = System.nanoTime();
+
+    // candidate features
+    stage.name = "features";
+    FeatureVectors cf = null;
+    if (!s.candidateFeatures.isEmpty()) {
+      String col = s.candidateEntity.keys().get(0).name();
+      List<Map<String, Object>> rows = new ArrayList<>(cands.size());
+      for (long id : cands.ids()) {
+        rows.add(Map.of(col, id));
+      }
+      cf = features.get(s.candidateFeatures, rows);
+    }
+    long afterFeatures = System.nanoTime();
+    t.put("candidates", (afterCandidates - afterEntity) / 1000);
+    t.put("features", ((afterEntity - mark) + (afterFeatures - afterCandidates)) / 1000);
+
+    // filters
+    stage.name = "rules";
+    Frame frame = new Frame(ef, cands.ids(), cands.scores(), cf, p.request.context());
+    int n = frame.rows();
+    boolean[] keep = new boolean[n];
+    Arrays.fill(keep, true);
+    Map<String, Integer> removedBy = new LinkedHashMap<>();
+    for (Rule r : p.rules) {
+      if (r.isFilter()) {
+        int before = count(keep);
+        r.filter(frame, keep);
+        removedBy.merge(r.type, before - count(keep), Integer::sum);
+      }
+    }
+    int kept = count(keep);
+    int[] rows = new int[kept];
+    for (int i = 0, j = 0; i < n; i++) {
+      if (keep[i]) {
+        rows[j++] = i;
+      }
+    }
+    long afterFilters = System.nanoTime();
+    if (kept == 0) {
+      throw new NoCandidates("all-filtered", "the rules removed all " + n + " candidates");
+    }
+
+    // transform
+    stage.name = "transform";
+    List<Tensor> tensors = new ArrayList<>();
+    float[][] buffers = new float[s.inputs.size()][];
+    for (int k = 0; k < s.inputs.size(); k++) {
+      Surface.CompiledInput in = s.inputs.get(k);
+      float[] buf = new float[kept * in.width()];
+      for (int i = 0; i < kept; i++) {
+        int off = i * in.width();
+        for (Column c : in.columns()) {
+          c.fill(frame, rows[i], buf, off);
+          off += c.width;
+        }
+      }
+      buffers[k] = buf;
+      tensors.add(Tensor.ofFloats(in.name(), new long[] {kept, in.width()}, buf));
+    }
+    long afterTransform = System.nanoTime();
+
+    // inference
+    stage.name = "inference";
+    Map<String, Object> params = new LinkedHashMap<>();
+    if (end != Long.MAX_VALUE) {
+      params.put("timeout", Math.max(1, (end - System.nanoTime()) / 1000));
+    }
+    SurfaceSpec.ModelRef m = spec.model();
+    InferenceRequest ir =
+        new InferenceRequest(
+            m.name(),
+            m.version(),
+            "",
+            params,
+            tensors,
+            m.output() == null ? List.of() : List.of(m.output()));
+    InferenceResponse resp = await(scorer.inferAsync(ir), end);
+    Tensor out = m.output() == null ? resp.outputs().get(0) : resp.output(m.output());
+    float[] scores = out.toFloatArray();
+    if (scores.length != kept) {
+      throw new ScorelineException(
+          ErrorCode.INTERNAL,
+          "model "
+              + m.name()
+              + " returned "
+              + scores.length
+              + " values in '"
+              + out.name()
+              + "' for "
+              + kept
+              + " rows; a ranking model returns one score per row (shape [rows] or [rows, 1])");
+    }
+    long afterInference = System.nanoTime();
+
+    // ordering rules
+    stage.name = "rules";
+    List<Rule.Entry> ranked = new ArrayList<>(kept);
+    for (int i = 0; i < kept; i++) {
+      ranked.add(new Rule.Entry(rows[i], frame.ids[rows[i]], scores[i]));
+    }
+    Map<Integer, Integer> inputRow = new java.util.HashMap<>();
+    for (int i = 0; i < kept; i++) {
+      inputRow.put(rows[i], i);
+    }
+    ranked.sort((a, b) -> Float.compare(b.score, a.score));
+    for (Rule r : p.rules) {
+      if (!r.isFilter()) {
+        r.order(frame, ranked);
+      }
+    }
+    int size = Math.min(p.size, ranked.size());
+    List<SurfaceResult.Item> items = new ArrayList<>(size);
+    List<float[]> debugInputs = p.request.debug() ? new ArrayList<>() : null;
+    for (int i = 0; i < size && spec.candidates() != null; i++) {
+      Rule.Entry e = ranked.get(i);
+      float rs = e.row < 0 ? Float.NaN : frame.retrievalScores[e.row];
+      items.add(new SurfaceResult.Item(e.id, e.score, e.row < 0 ? 0f : rs, e.pinned));
+      if (debugInputs != null) {
+        debugInputs.add(e.row < 0 ? null : concatRow(s, buffers, inputRow.get(e.row)));
+      }
+    }
+    long endAt = System.nanoTime();
+    t.put("rules", ((afterFilters - afterFeatures) + (endAt - afterInference)) / 1000);
+    t.put("transform", (afterTransform - afterFilters) / 1000);
+    t.put("inference", (afterInference - afterTransform) / 1000);
+    t.put("total", (endAt - start) / 1000);
+    for (Map.Entry<String, Long> e : t.entrySet()) {
+      metrics.stage(s.name(), e.getKey(), e.getValue());
+    }
+    String version = resp.version();
+    SurfaceResult.Debug debug =
+        p.request.debug()
+            ? new SurfaceResult.Debug(
+                n,
+                kept,
+                removedBy,
+                s.columnLabels(),
+                debugInputs == null ? List.of() : Collections.unmodifiableList(debugInputs),
+                snapshot)
+            : null;
+    Float single = spec.candidates() == null ? scores[0] : null;
+    return new SurfaceResult(
+        s.name(),
+        p.request.key(),
+        List.copyOf(items),
+        single,
+        m.name(),
+        version,
+        false,
+        null,
+        t,
+        debug);
+  }
+
+  private static float[] concatRow(Surface s, float[][] buffers, int row) {
+    int total = 0;
+    for (Surface.CompiledInput in : s.inputs) {
+      total += in.width();
+    }
+    float[] out = new float[total];
+    int off = 0;
+    for (int k = 0; k < buffers.length; k++) {
+      int w = s.inputs.get(k).width();
+      System.arraycopy(buffers[k], row * w, out, off, w);
+      off += w;
+    }
+    return out;
+  }
+
+  private static int count(boolean[] keep) {
+    int c = 0;
+    for (boolean b : keep) {
+      if (b) {
+        c++;
+      }
+    }
+    return c;
+  }
+
+  private static float[] queryVector(Object v, String name, int dimension) {
+    if (v == null) {
+      return null;
+    }
+    int len = Operand.length(v);
+    if (len != dimension) {
+      throw ScorelineException.userError(
+          name,
+          name
+              + ": the query vector has "
+              + (len < 0 ? "no list value" : len + " values")
+              + "; the index has dimension "
+              + dimension);
+    }
+    if (v instanceof float[] a) {
+      return a;
+    }
+    float[] out = new float[len];
+    for (int i = 0; i < len; i++) {
+      double d = Operand.element(v, i);
+      if (Double.isNaN(d)) {
+        throw ScorelineException.userError(name, name + "[" + i + "] is not a number");
+      }
+      out[i] = (float) d;
+    }
+    return out;
+  }
+
+  private static <T> T await(CompletableFuture<T> f, long end) {
+    try {
+      if (end == Long.MAX_VALUE) {
+        return f.get();
+      }
+      return f.get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new ScorelineException(ErrorCode.DEADLINE_EXCEEDED, "model call passed the deadline");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      f.cancel(true);
+      throw new ScorelineException(ErrorCode.DEADLINE_EXCEEDED, "interrupted at the deadline");
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof ScorelineException se) {
+        throw new ScorelineException(se.code(), se.field().orElse(null), se.getMessage(), se);
+      }
+      throw new ScorelineException(ErrorCode.INTERNAL, "model call failed: " + c, c);
+    }
+  }
+
+  // ---------------------------------------------------------------- fallback
+
+  /** A cached popularity list (refreshed in the background every few seconds). */
+  private static final class Popular {
+    volatile RankedList list;
+    volatile String snapshot;
+    volatile long loadedAt;
+    volatile boolean refreshing;
+  }
+
+  private static final long POPULAR_REFRESH_NANOS = 10_000_000_000L;
+
+  private SurfaceResult fallback(Prepared p, long start, long end, String reason, String detail) {
+    Surface s = p.surface;
+    SurfaceSpec spec = s.spec;
+    metrics.fallback(s.name(), reason);
+    metrics.request(s.name(), "fallback");
+    RankedList list = null;
+    String from = null;
+    if (spec.fallback().precomputed()
+        && spec.candidates() != null
+        && "precomputed".equals(spec.candidates().source())
+        && !"no-candidates".equals(reason)) {
+      long budget = end - System.nanoTime();
+      if (budget > 0) {
+        try {
+          Future<SnapshotLists.Read> f =
+              executor.submit(() -> lists.read(spec.candidates().snapshot(), p.key));
+          SnapshotLists.Read r = f.get(budget, TimeUnit.NANOSECONDS);
+          if (r.lists().get(0) != null && r.lists().get(0).size() > 0) {
+            list = r.lists().get(0);
+            from = "precomputed";
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+          log.debug("surface {}: precomputed fallback unavailable: {}", s.name(), e.toString());
+        }
+      }
+    }
+    if (list == null && spec.fallback().popular() != null) {
+      list = popular(spec.fallback().popular());
+      from = list == null ? null : "popular";
+    }
+    List<SurfaceResult.Item> items = new ArrayList<>();
+    if (list != null) {
+      for (int i = 0; i < list.size() && items.size() < p.size; i++) {
+        items.add(new SurfaceResult.Item(list.ids()[i], list.scores()[i], list.scores()[i], false));
+      }
+    }
+    String why =
+        reason
+            + (detail == null ? "" : ": " + detail)
+            + (from == null ? "; no fallback list is available" : "; answered from " + from);
+    long total = (System.nanoTime() - start) / 1000;
+    metrics.stage(s.name(), "total", total);
+    return new SurfaceResult(
+        s.name(),
+        p.request.key(),
+        List.copyOf(items),
+        null,
+        spec.model().name(),
+        null,
+        true,
+        why,
+        Map.of("total", total),
+        null);
+  }
+
+  /** The popularity list, cached; refreshed on the executor when older than 10 s. */
+  private RankedList popular(SurfaceSpec.Popular spec) {
+    Popular p = popular.computeIfAbsent(spec.snapshot() + '\0' + spec.key(), k -> new Popular());
+    long now = System.nanoTime();
+    if (p.list == null) {
+      loadPopular(spec, p);
+    } else if (now - p.loadedAt > POPULAR_REFRESH_NANOS && !p.refreshing) {
+      p.refreshing = true;
+      try {
+        executor.execute(() -> loadPopular(spec, p));
+      } catch (RejectedExecutionException e) {
+        p.refreshing = false;
+      }
+    }
+    return p.list;
+  }
+
+  private void loadPopular(SurfaceSpec.Popular spec, Popular p) {
+    try {
+      SnapshotLists.Read r =
+          lists.read(spec.snapshot(), spec.key().getBytes(StandardCharsets.UTF_8));
+      if (r.lists().get(0) != null) {
+        p.list = r.lists().get(0);
+        p.snapshot = r.snapshotId();
+      }
+      p.loadedAt = System.nanoTime();
+    } catch (RuntimeException e) {
+      log.warn("popular list {} unavailable: {}", spec.snapshot(), e.toString());
+    } finally {
+      p.refreshing = false;
+    }
+  }
+
+  /** Loads the popularity lists of all surfaces now (at start, so the first fallback has one). */
+  public void warmFallbacks() {
+    for (Surface s : surfaces.all()) {
+      if (s.spec.fallback().popular() != null) {
+        popular(s.spec.fallback().popular());
+      }
+    }
+  }
+}
