@@ -15,7 +15,9 @@ import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.feature.online.OnlineFeatureStore;
 import dev.scoreline.core.model.ModelManager;
+import dev.scoreline.core.surface.SurfaceEngine;
 import dev.scoreline.server.features.FeatureGrpcService;
+import dev.scoreline.server.surfaces.SurfaceGrpcService;
 import io.grpc.BindableService;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -93,11 +95,19 @@ public final class ScorelineServer implements AutoCloseable {
             .decorate(DecodingService.newDecorator());
     sb.service(FeatureRestService.GET_PATH, features)
         .service(FeatureRestService.PUSH_PATH, features);
+    HttpService surfaces =
+        new SurfaceRestService(b.surfaces, b.maxRequestBytes)
+            .decorate(DecodingService.newDecorator());
+    sb.service(SurfaceRestService.PREFIX, surfaces)
+        .serviceUnder(SurfaceRestService.PREFIX + "/", surfaces);
     sb.service("/v1", v1).serviceUnder("/v1/", v1);
     sb.service("/metrics", new MetricsService(registry));
     List<BindableService> grpcServices = new ArrayList<>(b.grpcServices);
     if (b.features != null) {
       grpcServices.add(new FeatureGrpcService(b.features));
+    }
+    if (b.surfaces != null) {
+      grpcServices.add(new SurfaceGrpcService(b.surfaces));
     }
     if (!grpcServices.isEmpty()) {
       int maxMessage = (int) Math.min(Integer.MAX_VALUE, b.maxRequestBytes);
@@ -221,6 +231,7 @@ public final class ScorelineServer implements AutoCloseable {
     private Duration requestTimeout = Duration.ofSeconds(60);
     private String adminToken;
     private OnlineFeatureStore features;
+    private SurfaceEngine surfaces;
 
     private Builder(ModelManager manager) {
       this.manager = requireNonNull(manager, "manager is null");
@@ -297,6 +308,16 @@ public final class ScorelineServer implements AutoCloseable {
      */
     public Builder features(OnlineFeatureStore store) {
       this.features = requireNonNull(store, "store is null");
+      return this;
+    }
+
+    /**
+     * Serves {@code engine}'s surfaces: {@code GET/POST /v1/surfaces/...} and the gRPC {@code
+     * scoreline.surfaces.v1.SurfaceService}, on the same port. Without it the REST routes answer
+     * 404 saying so.
+     */
+    public Builder surfaces(SurfaceEngine engine) {
+      this.surfaces = requireNonNull(engine, "engine is null");
       return this;
     }
 

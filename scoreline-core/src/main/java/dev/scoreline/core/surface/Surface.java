@@ -8,6 +8,9 @@ import dev.scoreline.core.feature.FeatureRef;
 import dev.scoreline.core.feature.FeatureRegistry;
 import dev.scoreline.core.feature.ValueType;
 import dev.scoreline.core.feature.online.EntityKeys;
+import dev.scoreline.core.model.ModelMetadata;
+import dev.scoreline.core.model.TensorSpec;
+import dev.scoreline.core.tensor.DataType;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -165,6 +168,60 @@ public final class Surface {
       m.put(in.name(), in.width());
     }
     return m;
+  }
+
+  /**
+   * Checks the surface against its model's signature: every declared input exists, is FP32 and has
+   * as many columns as the transforms write; the output exists.
+   *
+   * @throws ScorelineException USER_ERROR naming the surface file, the input and the fix
+   */
+  public void checkModel(ModelMetadata model) {
+    for (CompiledInput in : inputs) {
+      TensorSpec t =
+          model.inputs().stream().filter(x -> x.name().equals(in.name())).findFirst().orElse(null);
+      if (t == null) {
+        throw error(
+            "inputs." + in.name(),
+            "model '"
+                + model.name()
+                + "' has no input '"
+                + in.name()
+                + "'; its inputs are "
+                + model.inputs().stream().map(TensorSpec::name).toList());
+      }
+      if (t.datatype() != DataType.FP32) {
+        throw error(
+            "inputs." + in.name(),
+            "model input '" + in.name() + "' is " + t.datatype() + "; surfaces feed FP32 inputs");
+      }
+      long[] shape = t.shape();
+      long cols = shape.length == 0 ? -1 : shape[shape.length - 1];
+      if (shape.length < 1 || shape.length > 2 || (cols > 0 && cols != in.width())) {
+        throw error(
+            "inputs." + in.name(),
+            "the columns write "
+                + in.width()
+                + " values per row but model input '"
+                + in.name()
+                + "' has shape "
+                + java.util.Arrays.toString(shape)
+                + " (expected [-1, "
+                + in.width()
+                + "]); fix the columns or the model");
+      }
+    }
+    String out = spec.model().output();
+    if (out != null && model.outputs().stream().noneMatch(x -> x.name().equals(out))) {
+      throw error(
+          "model.output",
+          "model '"
+              + model.name()
+              + "' has no output '"
+              + out
+              + "'; its outputs are "
+              + model.outputs().stream().map(TensorSpec::name).toList());
+    }
   }
 
   /** Column labels of an input, one per float (a list column repeats its label with [i]). */
