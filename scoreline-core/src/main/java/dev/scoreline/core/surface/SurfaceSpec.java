@@ -26,7 +26,9 @@ public record SurfaceSpec(
     List<Map<String, Object>> rules,
     int size,
     Duration deadline,
-    Fallback fallback) {
+    Fallback fallback,
+    Map<String, Object> stream,
+    Map<String, Object> batch) {
 
   /** Default number of results. */
   public static final int DEFAULT_SIZE = 10;
@@ -86,6 +88,8 @@ public record SurfaceSpec(
       throw new IllegalArgumentException("size: must be at least 1, got " + size);
     }
     fallback = fallback == null ? new Fallback(null, true) : fallback;
+    stream = stream == null ? Map.of() : stream;
+    batch = batch == null ? Map.of() : batch;
   }
 
   @JsonCreator
@@ -101,7 +105,9 @@ public record SurfaceSpec(
       @JsonProperty("rules") List<Map<String, Object>> rules,
       @JsonProperty("size") Integer size,
       @JsonProperty("deadline") String deadline,
-      @JsonProperty("fallback") Fallback fallback) {
+      @JsonProperty("fallback") Fallback fallback,
+      @JsonProperty("stream") Map<String, Object> stream,
+      @JsonProperty("batch") Map<String, Object> batch) {
     return new SurfaceSpec(
         name,
         description,
@@ -114,7 +120,9 @@ public record SurfaceSpec(
         rules,
         size == null ? DEFAULT_SIZE : size,
         Durations.parse("deadline", deadline),
-        fallback);
+        fallback,
+        stream,
+        batch);
   }
 
   /**
