@@ -1,0 +1,2 @@
+/** Kafka source and sink for streaming surfaces. */
+package dev.scoreline.kafka;
