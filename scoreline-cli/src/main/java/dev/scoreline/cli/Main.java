@@ -25,6 +25,8 @@ import picocli.CommandLine.Spec;
       ServeCommand.class,
       MaterializeCommand.class,
       TrainingSetCommand.class,
+      IndexCommand.class,
+      CandidatesCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -5,9 +5,13 @@ import dev.scoreline.core.feature.FeatureRegistry;
 import dev.scoreline.core.feature.online.OnlineFeatureStore;
 import dev.scoreline.core.feature.spi.OfflineStore;
 import dev.scoreline.core.kv.KvStore;
+import dev.scoreline.core.retrieval.VectorIndex;
+import dev.scoreline.core.retrieval.VectorIndexes;
+import dev.scoreline.core.surface.Surfaces;
 import dev.scoreline.duckdb.DuckDbConfig;
 import dev.scoreline.duckdb.DuckDbOfflineStore;
 import dev.scoreline.redis.RedisKvStore;
+import dev.scoreline.retrieval.DefaultVectorIndexes;
 import dev.scoreline.rocksdb.RocksDbKvStore;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -24,6 +28,8 @@ final class Project implements AutoCloseable {
   private KvStore kv;
   private OfflineStore offline;
   private OnlineFeatureStore online;
+  private Surfaces surfaces;
+  private final VectorIndexes indexes = new DefaultVectorIndexes();
 
   Project(Path dir) {
     this.dir = dir.toAbsolutePath().normalize();
@@ -43,6 +49,22 @@ final class Project implements AutoCloseable {
       registry = FeatureRegistry.load(dir);
     }
     return registry;
+  }
+
+  Surfaces surfaces() {
+    if (surfaces == null) {
+      surfaces = Surfaces.load(dir, registry());
+    }
+    return surfaces;
+  }
+
+  boolean hasSurfaces() {
+    return !surfaces().isEmpty();
+  }
+
+  /** Opens a vector index of this project by its path as a surface names it. */
+  VectorIndex vectorIndex(String path) {
+    return indexes.open(dir.resolve(path));
   }
 
   boolean hasFeatures() {

@@ -9,6 +9,10 @@ import dev.scoreline.core.model.ModelManager;
 import dev.scoreline.core.model.ModelRepository;
 import dev.scoreline.core.model.ModelStatus;
 import dev.scoreline.core.model.RepositoryPoller;
+import dev.scoreline.core.surface.SnapshotLists;
+import dev.scoreline.core.surface.Surface;
+import dev.scoreline.core.surface.SurfaceEngine;
+import dev.scoreline.core.surface.Surfaces;
 import dev.scoreline.onnx.OnnxRuntime;
 import dev.scoreline.server.ScorelineServer;
 import dev.scoreline.server.grpc.GrpcHealthService;
@@ -124,6 +128,8 @@ public final class ServerLauncher implements AutoCloseable {
   private final List<ModelStatus> loaded;
   private final RepositoryPoller poller;
   private final Project project;
+  private SurfaceEngine surfaceEngine;
+  private ThreadPoolExecutor surfaceWorkers;
 
   private ServerLauncher(Options o) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -157,6 +163,10 @@ public final class ServerLauncher implements AutoCloseable {
       if (project != null && project.hasFeatures()) {
         builder.features(project.onlineFeatures());
       }
+      if (project != null && project.hasSurfaces()) {
+        this.surfaceEngine = surfaceEngine(project, manager, registry);
+        builder.surfaces(surfaceEngine);
+      }
       this.server = builder.build();
       server.start();
       this.poller =
@@ -171,6 +181,39 @@ public final class ServerLauncher implements AutoCloseable {
       throw new ScorelineException(
           ErrorCode.UNAVAILABLE, "cannot start the server on port " + o.port() + ": " + e, e);
     }
+  }
+
+  private SurfaceEngine surfaceEngine(
+      Project project, ModelManager manager, PrometheusMeterRegistry meters) {
+    Surfaces surfaces = project.surfaces();
+    for (Surface s : surfaces.all()) {
+      s.checkModel(manager.metadata(s.spec().model().name(), s.spec().model().version()));
+    }
+    int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+    this.surfaceWorkers =
+        new ThreadPoolExecutor(
+            threads,
+            threads,
+            60,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(4096),
+            daemonThreads("scoreline-surface-"));
+    SurfaceEngine engine =
+        new SurfaceEngine(
+            surfaces,
+            project.onlineFeatures(),
+            new SnapshotLists(project.kvStore()),
+            manager::inferAsync,
+            project::vectorIndex,
+            surfaceWorkers,
+            meters);
+    engine.warmFallbacks();
+    return engine;
+  }
+
+  /** The surface engine, or null when the project defines no surfaces. */
+  public SurfaceEngine surfaceEngine() {
+    return surfaceEngine;
   }
 
   /** Loads the models and starts listening; returns once the server accepts connections. */
@@ -212,6 +255,9 @@ public final class ServerLauncher implements AutoCloseable {
 
   private void closeQuietly() {
     manager.close();
+    if (surfaceWorkers != null) {
+      surfaceWorkers.shutdownNow();
+    }
     if (project != null) {
       project.close();
     }
