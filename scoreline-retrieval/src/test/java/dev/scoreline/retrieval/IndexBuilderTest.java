@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.progress.ProgressListener;
+import dev.scoreline.core.retrieval.Neighbor;
 import dev.scoreline.core.retrieval.Similarity;
 import dev.scoreline.core.retrieval.VectorIndex;
 import java.nio.file.Path;
@@ -170,6 +171,22 @@ class IndexBuilderTest {
       assertThat(index.size()).isEqualTo(5_000);
       assertThat(index.vector(4_999 * 31L)).containsExactly(4_999, -4_999, 1);
       assertThat(index.search(new float[] {10, -10, 1}, 1, null).get(0).id()).isEqualTo(310L);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"jvector", "exact"})
+  void build_singleItem_searchesAndRoundTrips(String kind, @TempDir Path dir) {
+    try (VectorIndex index =
+        IndexBuilder.of(kind, 3, Similarity.DOT_PRODUCT, JVectorOptions.DEFAULTS)
+            .add(-17, new float[] {1, 2, 3})
+            .buildAndSave(dir)) {
+      assertThat(index.search(new float[] {1, 0, 0}, 5, null))
+          .containsExactly(new Neighbor(-17, 1f));
+      try (VectorIndex loaded = new DefaultVectorIndexes().open(dir)) {
+        assertThat(loaded.search(new float[] {1, 0, 0}, 5, null))
+            .isEqualTo(index.search(new float[] {1, 0, 0}, 5, null));
+      }
     }
   }
 }
