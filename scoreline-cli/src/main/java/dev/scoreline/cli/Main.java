@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
           + " 3 not found, 4 unavailable (e.g. port in use)."
     },
     subcommands = {
+      QuickstartCommand.class,
       ServeCommand.class,
       MaterializeCommand.class,
       TrainingSetCommand.class,

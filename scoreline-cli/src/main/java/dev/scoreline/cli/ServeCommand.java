@@ -222,6 +222,22 @@ final class ServeCommand implements Callable<Integer> {
               + "/v1/features -d '{\"features\": [\"<view>:*\"], \"entities\": [{\"<key>\": 1}]}'"
               + "  (see docs/features.md)");
     }
+    if (launcher.surfaceEngine() != null) {
+      for (var s : launcher.surfaceEngine().surfaces().all()) {
+        String key =
+            s.entity().keys().size() == 1 ? "<" + s.entity().keys().get(0).name() + ">" : "";
+        out.println(
+            "Surface:         curl -s "
+                + base
+                + "/v1/surfaces/"
+                + s.name()
+                + "/"
+                + key
+                + "  ("
+                + s.spec().mode().label()
+                + ", see docs/recommendations.md)");
+      }
+    }
     out.println("Readiness:       curl -s " + base + "/v2/health/ready");
     out.println("Metrics:         curl -s " + base + "/metrics");
     if (!check) {
