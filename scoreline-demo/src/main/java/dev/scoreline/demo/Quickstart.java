@@ -64,7 +64,7 @@ public final class Quickstart {
 
   static final ImplicitAls.Params ALS = new ImplicitAls.Params(32, 8, 20.0, 10.0, 3, 0);
   static final RankerTrainer.Params RANKER =
-      new RankerTrainer.Params(new int[] {64, 32}, 6, 2, 3, 512, 2e-3f, 0);
+      new RankerTrainer.Params(new int[] {64, 32}, 6, 2, 4, 512, 2e-3f, 0);
 
   private Quickstart() {}
 

@@ -8,8 +8,11 @@ import java.util.concurrent.ExecutorService;
  * the category of its last train interaction as request context), {@link Params#hardNegatives}
  * negatives drawn uniformly from the user's ALS candidates (what the ranker will have to order at
  * serving time) and {@link Params#popularNegatives} drawn by popularity from the items the user has
- * not seen. Adam on binary cross-entropy, minibatches split into a fixed number of shards whose
- * gradients are summed in shard order, so training is deterministic for any thread count.
+ * not seen. Users whose rank item is not among their top ALS candidates are left out: the ranker
+ * only ever orders candidates, and training it on positives it can never meet taught it to distrust
+ * the ALS score (measured: recall@10 0.149 with them, 0.163 without, on the demo). Adam on binary
+ * cross-entropy, minibatches split into a fixed number of shards whose gradients are summed in
+ * shard order, so training is deterministic for any thread count.
  */
 final class RankerTrainer {
   /**
@@ -69,6 +72,9 @@ final class RankerTrainer {
       Rng rng = Rng.derive(p.seed(), 31, u);
       int context = shop.trainContextCategory(u);
       int positive = shop.rankItem(u);
+      if (!amongCandidates(features, candidates, u, positive)) {
+        continue; // the ranker never sees this item for this user: no row matches serving
+      }
       exUser[n] = u;
       exItem[n] = positive;
       exContext[n] = context;
@@ -181,6 +187,19 @@ final class RankerTrainer {
     }
     progress.finish();
     return new Result(mlp, rows, epochLoss);
+  }
+
+  /**
+   * Whether the item would be among the user's candidates had it not been seen: its dot product is
+   * at least the last candidate's (all of them when the list is short).
+   */
+  static boolean amongCandidates(RankerFeatures f, Candidates c, int user, int item) {
+    if (c.count[user] < c.k) {
+      return true;
+    }
+    int d = RankerFeatures.DIM;
+    float dot = Candidates.dot(f.userEmbedding, user * d, f.itemEmbedding, item * d, d);
+    return dot >= c.score[user * c.k + c.k - 1];
   }
 
   static int[] dims(int[] hidden) {
