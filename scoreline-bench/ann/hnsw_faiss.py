@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-CSV_HEADER = ["engine", "params", "ef", "recall", "qps", "build_s"]
+CSV_HEADER = ["engine", "params", "ef", "recall", "qps", "cpu_qps", "build_s"]
 
 
 def read_fvecs(path):
@@ -58,11 +58,14 @@ def recall(truth, found, k):
 
 
 def measure(run, repeats, seconds, n_queries):
-    """One warmup pass, then the median QPS over repeats of whole passes lasting >= seconds."""
+    """One warmup pass, then the median QPS over repeats of whole passes lasting >= seconds:
+    per wall-clock second and per CPU second of this thread (both libraries search in the
+    calling thread when given one thread)."""
     run()
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(repeats):
         done = 0
+        cpu_start = time.thread_time()
         start = time.perf_counter()
         while True:
             run()
@@ -71,8 +74,10 @@ def measure(run, repeats, seconds, n_queries):
             if elapsed >= seconds:
                 break
         rates.append(done / elapsed)
+        cpu_rates.append(done / max(1e-9, time.thread_time() - cpu_start))
     rates.sort()
-    return rates[len(rates) // 2]
+    cpu_rates.sort()
+    return rates[len(rates) // 2], cpu_rates[len(cpu_rates) // 2]
 
 
 def bench(args):
@@ -122,10 +127,11 @@ def bench(args):
         index.set_ef(max(ef, k))
         labels, _ = index.knn_query(queries, k=k, num_threads=1)
         r = recall(truth, labels, k)
-        qps = measure(lambda: index.knn_query(queries, k=k, num_threads=1),
-                      args.repeats, args.seconds, len(queries))
-        rows.append(["hnswlib", params, str(ef), r, qps, build])
-        print(f"hnswlib ef={ef}: recall {r:.4f}, {qps:.0f} queries/s", file=sys.stderr)
+        qps, cpu_qps = measure(lambda: index.knn_query(queries, k=k, num_threads=1),
+                               args.repeats, args.seconds, len(queries))
+        rows.append(["hnswlib", params, str(ef), r, qps, cpu_qps, build])
+        print(f"hnswlib ef={ef}: recall {r:.4f}, {qps:.0f} queries/s, {cpu_qps:.0f} queries/CPU-s",
+              file=sys.stderr)
 
     # faiss IndexHNSWFlat
     findex = faiss.IndexHNSWFlat(dim, args.M, faiss_metric)
@@ -140,9 +146,11 @@ def bench(args):
         findex.hnsw.efSearch = max(ef, k)
         _, labels = findex.search(queries_s, k)
         r = recall(truth, labels, k)
-        qps = measure(lambda: findex.search(queries_s, k), args.repeats, args.seconds, len(queries))
-        rows.append(["faiss-hnsw", params, str(ef), r, qps, build])
-        print(f"faiss ef={ef}: recall {r:.4f}, {qps:.0f} queries/s", file=sys.stderr)
+        qps, cpu_qps = measure(lambda: findex.search(queries_s, k), args.repeats, args.seconds,
+                               len(queries))
+        rows.append(["faiss-hnsw", params, str(ef), r, qps, cpu_qps, build])
+        print(f"faiss ef={ef}: recall {r:.4f}, {qps:.0f} queries/s, {cpu_qps:.0f} queries/CPU-s",
+              file=sys.stderr)
 
     title = (f"ANN {sim}: {n} items x {dim} dims, {len(queries)} queries, recall@{k}, "
              f"single-thread search, faiss {faiss.__version__}, hnswlib (Debian python3-hnswlib)")
@@ -153,14 +161,17 @@ def bench(args):
             w = csv.writer(f)
             w.writerow(CSV_HEADER)
             for row in rows:
-                w.writerow([row[0], row[1], row[2], f"{row[3]:.4f}", f"{row[4]:.1f}", f"{row[5]:.3f}"])
+                w.writerow([row[0], row[1], row[2], f"{row[3]:.4f}", f"{row[4]:.1f}", f"{row[5]:.1f}",
+                            f"{row[6]:.3f}"])
         print(f"wrote {args.csv}")
 
 
 def markdown(title, k, rows):
-    lines = [title, "", f"| engine | graph | ef | recall@{k} | QPS | build s |", "|---|---|---:|---:|---:|---:|"]
-    for engine, params, ef, r, qps, build in rows:
-        lines.append(f"| {engine} | {params} | {ef} | {float(r):.4f} | {float(qps):.0f} | {float(build):.2f} |")
+    lines = [title, "", f"| engine | graph | ef | recall@{k} | QPS | QPS per CPU-s | build s |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for engine, params, ef, r, qps, cpu_qps, build in rows:
+        lines.append(f"| {engine} | {params} | {ef} | {float(r):.4f} | {float(qps):.0f} "
+                     f"| {float(cpu_qps):.0f} | {float(build):.2f} |")
     return "\n".join(lines)
 
 
@@ -176,17 +187,20 @@ def table(paths, k):
         return -1 if row["ef"] == "-" else int(row["ef"])
 
     rows.sort(key=lambda row: (ef_key(row), row["engine"]))
-    out = [[r["engine"], r["params"], r["ef"], r["recall"], r["qps"], r["build_s"]] for r in rows]
+    out = [[r["engine"], r["params"], r["ef"], r["recall"], r["qps"], r["cpu_qps"], r["build_s"]]
+           for r in rows]
     print(markdown(f"ANN results ({', '.join(paths)})", k, out))
-    # ratio of each engine's QPS to jvector's at the same ef
-    jv = {r["ef"]: float(r["qps"]) for r in rows if r["engine"] == "scoreline-jvector"}
+    # ratio of each engine's QPS to jvector's at the same ef (wall clock and per CPU second)
+    jv = {r["ef"]: r for r in rows if r["engine"] == "scoreline-jvector"}
     if jv:
         print()
-        print("| ef | engine | QPS / scoreline-jvector QPS |")
-        print("|---:|---|---:|")
+        print("| ef | engine | QPS / jvector QPS | per-CPU-s QPS / jvector's |")
+        print("|---:|---|---:|---:|")
         for r in rows:
             if r["ef"] in jv and r["engine"] != "scoreline-jvector":
-                print(f"| {r['ef']} | {r['engine']} | {float(r['qps']) / jv[r['ef']]:.2f} |")
+                base = jv[r["ef"]]
+                print(f"| {r['ef']} | {r['engine']} | {float(r['qps']) / float(base['qps']):.2f} "
+                      f"| {float(r['cpu_qps']) / float(base['cpu_qps']):.2f} |")
 
 
 def main():

@@ -9,6 +9,8 @@ import dev.scoreline.retrieval.JVectorOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,10 +31,12 @@ import java.util.SplittableRandom;
  * <p>Item ids are the vectors' positions in the base file. Every setting runs warmup passes over
  * all queries for {@code --seconds}, then {@code --repeats} measured periods of at least {@code
  * --seconds} each (whole passes over the queries, one query at a time, one thread); the table gives
- * the median QPS. The graph is built with {@code --build-threads} threads (all processors by
- * default); its build time is reported separately. Rows {@code scoreline-jvector} search the graph
- * as built (on the heap); rows {@code scoreline-jvector-mmap} search the same index saved and
- * reopened, its graph memory-mapped as a served index is ({@code --no-disk} skips them).
+ * the median QPS, per wall-clock second and per CPU second of the searching thread (the latter is
+ * steadier on a machine shared with other work). The graph is built with {@code --build-threads}
+ * threads (all processors by default); its build time is reported separately. Rows {@code
+ * scoreline-jvector} search the graph as built (on the heap); rows {@code scoreline-jvector-mmap}
+ * search the same index saved and reopened, its graph memory-mapped as a served index is ({@code
+ * --no-disk} skips them).
  *
  * <pre>
  * java -cp "scoreline-bench/target/scoreline-bench.jar:scoreline-bench/target/lib/*" \
@@ -154,7 +158,16 @@ public final class AnnBenchmark {
 
   /** One row of the result table. */
   record Row(
-      String engine, String params, String ef, double recall, double qps, double buildSeconds) {}
+      String engine,
+      String params,
+      String ef,
+      double recall,
+      double qps,
+      double cpuQps,
+      double buildSeconds) {}
+
+  /** Median queries per wall-clock second and per CPU second of the searching thread. */
+  record Rate(double wall, double cpu) {}
 
   private AnnBenchmark() {}
 
@@ -207,9 +220,11 @@ public final class AnnBenchmark {
       for (int q = 0; q < queries.length; q++) {
         truth[q] = ids(exact.search(queries[q], o.k(), null));
       }
-      double exactQps = measure(o, queries, q -> exact.search(queries[q], o.k(), null));
-      rows.add(new Row("scoreline-exact", "brute force", "-", 1.0, exactQps, 0));
-      log.printf(Locale.ROOT, "exact: %.0f queries/s%n", exactQps);
+      Rate exactRate = measure(o, queries, q -> exact.search(queries[q], o.k(), null));
+      rows.add(
+          new Row(
+              "scoreline-exact", "brute force", "-", 1.0, exactRate.wall(), exactRate.cpu(), 0));
+      log.printf(Locale.ROOT, "exact: %.0f queries/s%n", exactRate.wall());
 
       JVectorOptions options =
           JVectorOptions.DEFAULTS
@@ -265,9 +280,18 @@ public final class AnnBenchmark {
     for (int ef : o.efs()) {
       int beam = Math.max(ef, o.k());
       double recall = recall(truth, q -> graph.search(queries[q], o.k(), null, beam), o.k());
-      double qps = measure(o, queries, q -> graph.search(queries[q], o.k(), null, beam));
-      rows.add(new Row(engine, params, Integer.toString(ef), recall, qps, buildSeconds));
-      log.printf(Locale.ROOT, "%s ef=%d: recall %.4f, %.0f queries/s%n", engine, ef, recall, qps);
+      Rate rate = measure(o, queries, q -> graph.search(queries[q], o.k(), null, beam));
+      rows.add(
+          new Row(
+              engine, params, Integer.toString(ef), recall, rate.wall(), rate.cpu(), buildSeconds));
+      log.printf(
+          Locale.ROOT,
+          "%s ef=%d: recall %.4f, %.0f queries/s, %.0f queries/CPU-s%n",
+          engine,
+          ef,
+          recall,
+          rate.wall(),
+          rate.cpu());
     }
   }
 
@@ -304,7 +328,8 @@ public final class AnnBenchmark {
   /**
    * Warmup (passes for o.seconds()), then the median over repeats of passes lasting o.seconds().
    */
-  private static double measure(Options o, float[][] queries, Search search) {
+  private static Rate measure(Options o, float[][] queries, Search search) {
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     long sink = 0;
     long warmupStart = System.nanoTime();
     do {
@@ -313,8 +338,10 @@ public final class AnnBenchmark {
       }
     } while (System.nanoTime() - warmupStart < o.seconds() * 1e9);
     double[] qps = new double[o.repeats()];
+    double[] cpuQps = new double[o.repeats()];
     for (int r = 0; r < o.repeats(); r++) {
       long done = 0;
+      long cpuStart = threads.getCurrentThreadCpuTime();
       long start = System.nanoTime();
       long elapsed;
       do {
@@ -325,12 +352,14 @@ public final class AnnBenchmark {
         elapsed = System.nanoTime() - start;
       } while (elapsed < o.seconds() * 1e9);
       qps[r] = done * 1e9 / elapsed;
+      cpuQps[r] = done * 1e9 / Math.max(1, threads.getCurrentThreadCpuTime() - cpuStart);
     }
     if (sink == 42) {
       System.out.print("");
     }
     Arrays.sort(qps);
-    return qps[qps.length / 2];
+    Arrays.sort(cpuQps);
+    return new Rate(qps[qps.length / 2], cpuQps[cpuQps.length / 2]);
   }
 
   private static long[] ids(List<Neighbor> neighbors) {
@@ -344,36 +373,40 @@ public final class AnnBenchmark {
   static String markdown(String title, int k, List<Row> rows) {
     StringBuilder sb = new StringBuilder();
     sb.append(title).append("\n\n");
-    sb.append("| engine | graph | ef | recall@").append(k).append(" | QPS | build s |\n");
-    sb.append("|---|---|---:|---:|---:|---:|\n");
+    sb.append("| engine | graph | ef | recall@")
+        .append(k)
+        .append(" | QPS | QPS per CPU-s | build s |\n");
+    sb.append("|---|---|---:|---:|---:|---:|---:|\n");
     for (Row r : rows) {
       sb.append(
           String.format(
               Locale.ROOT,
-              "| %s | %s | %s | %.4f | %.0f | %.2f |%n",
+              "| %s | %s | %s | %.4f | %.0f | %.0f | %.2f |%n",
               r.engine(),
               r.params(),
               r.ef(),
               r.recall(),
               r.qps(),
+              r.cpuQps(),
               r.buildSeconds()));
     }
     return sb.toString();
   }
 
-  /** The CSV shared with hnsw_faiss.py: engine,params,ef,recall,qps,build_s. */
+  /** The CSV shared with hnsw_faiss.py: engine,params,ef,recall,qps,cpu_qps,build_s. */
   static String csv(List<Row> rows) {
-    StringBuilder sb = new StringBuilder("engine,params,ef,recall,qps,build_s\n");
+    StringBuilder sb = new StringBuilder("engine,params,ef,recall,qps,cpu_qps,build_s\n");
     for (Row r : rows) {
       sb.append(
           String.format(
               Locale.ROOT,
-              "%s,%s,%s,%.4f,%.1f,%.3f%n",
+              "%s,%s,%s,%.4f,%.1f,%.1f,%.3f%n",
               r.engine(),
               r.params(),
               r.ef(),
               r.recall(),
               r.qps(),
+              r.cpuQps(),
               r.buildSeconds()));
     }
     return sb.toString();
