@@ -159,7 +159,7 @@ public final class JVectorIndex implements VectorIndex {
                             int from = c * BUILD_CHUNK;
                             int to = Math.min(n, from + BUILD_CHUNK);
                             for (int node = from; node < to; node++) {
-                              builder.addGraphNode(node, ravv);
+                              builder.addGraphNode(node, ravv.getVector(node));
                             }
                             progress.advance(to - from);
                           }))
@@ -382,12 +382,13 @@ public final class JVectorIndex implements VectorIndex {
       // plain mapped chunks: works on Java 17 and for graph files over 2 GB
       storage = new MappedChunkReader.Supplier(graphFile);
       OnDiskGraphIndex graph = OnDiskGraphIndex.load(storage);
-      if (graph.size() != m.count()
+      int nodes = graph.size(0); // the base layer holds every node
+      if (nodes != m.count()
           || graph.getIdUpperBound() != m.count()
           || graph.getDimension() != dim) {
         String found =
             "the graph has "
-                + graph.size()
+                + nodes
                 + " nodes of dimension "
                 + graph.getDimension()
                 + ", the manifest says "
