@@ -236,6 +236,19 @@ public final class DemoData {
     return options;
   }
 
+  /**
+   * The ranker's training row for (user, item, request context category): the 90 columns the
+   * surface computes at serving time (for parity tests).
+   */
+  public float[] featureRow(long userId, long itemId, long contextCategory) {
+    if (itemId < 1 || itemId > shop.items) {
+      throw new IllegalArgumentException("no item " + itemId + "; items are 1.." + shop.items);
+    }
+    float[] row = new float[RankerFeatures.WIDTH];
+    features.fill(user(userId), Shop.itemIndex(itemId), Math.toIntExact(contextCategory), row, 0);
+    return row;
+  }
+
   private int user(long userId) {
     if (userId < 1 || userId > shop.users) {
       throw new IllegalArgumentException("no user " + userId + "; users are 1.." + shop.users);

@@ -144,8 +144,9 @@ final class ProjectWriter {
 
   static String surfaceYaml(double priceMean, double priceStd) {
     return """
-        # Two-stage home feed: each user's top-200 items by ALS (precomputed), ranked online by
-        # the MLP with the user's and the items' features and the request context, then rules.
+        # Two-stage home feed: each user's top-200 items by ANN over the ALS embeddings (precomputed
+        # by `scoreline candidates home-feed`), ranked online by the MLP with the user's and the
+        # items' features and the request context, then rules.
         name: home-feed
         entity: user
         mode: two-stage
@@ -153,8 +154,9 @@ final class ProjectWriter {
           entity: item
           source: precomputed          # precomputed | ann | all-items
           snapshot: home-feed-candidates
-          index: indexes/items         # for source: ann
+          index: indexes/items         # the jvector index the candidate job searches
           query: user_profile:embedding
+          exclude: user_recent:recent_items  # skip what the user already interacted with
           limit: 200
         features:
           entity: [home-feed-user]
@@ -181,7 +183,7 @@ final class ProjectWriter {
               - value: item_profile:embedding
                 size: 32
         rules:
-          - filter-seen: {feature: user_recent:recent_items}
+          - filter-seen: {feature: user_recent:recent_items, context: seen}
           - filter: {feature: item_profile:in_stock, equals: true}
           - diversity: {feature: item_profile:category, max-per-value: 4}
         size: 10

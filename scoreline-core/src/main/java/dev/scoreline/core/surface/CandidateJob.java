@@ -121,6 +121,23 @@ public final class CandidateJob {
       id = id + "-" + (System.nanoTime() % 100000);
     }
     String ns = KvStore.snapshotNamespace(c.snapshot(), id);
+    // the items each entity's list skips (newest value of candidates.exclude), by entity key
+    java.util.Map<java.nio.ByteBuffer, long[]> excluded = new java.util.HashMap<>();
+    if (c.exclude() != null) {
+      FeatureRef x = FeatureRef.parse("candidates.exclude", c.exclude());
+      FeatureView xv = registry.view(x.view());
+      int xi = xv.indexOf(x.feature());
+      offline.scanLatest(
+          xv,
+          Instant.EPOCH,
+          now.plusSeconds(1),
+          (FeatureRow row) -> {
+            long[] skip = SurfaceEngine.exclusions(row.values()[xi]);
+            if (skip.length > 0) {
+              excluded.put(java.nio.ByteBuffer.wrap(EntityKeys.encode(entity, row.key())), skip);
+            }
+          });
+    }
     // read every entity's newest query vector
     List<byte[]> keys = new ArrayList<>();
     List<float[]> vectors = new ArrayList<>();
@@ -151,7 +168,14 @@ public final class CandidateJob {
                 () -> {
                   List<KvEntry> chunk = new ArrayList<>(WRITE_CHUNK);
                   for (int i = from; i < to; i++) {
-                    List<Neighbor> hits = index.search(vectors.get(i), c.limit(), null);
+                    long[] skip = excluded.get(java.nio.ByteBuffer.wrap(keys.get(i)));
+                    List<Neighbor> hits =
+                        index.search(
+                            vectors.get(i),
+                            c.limit(),
+                            skip == null
+                                ? null
+                                : item -> java.util.Arrays.binarySearch(skip, item) < 0);
                     long[] ids = new long[hits.size()];
                     float[] scores = new float[hits.size()];
                     for (int k = 0; k < ids.length; k++) {

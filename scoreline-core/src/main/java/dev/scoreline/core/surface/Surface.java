@@ -105,6 +105,18 @@ public final class Surface {
             "'" + q + "' is a candidate feature; the query must be the entity's or the context's");
       }
     }
+    if (spec.candidates() != null && spec.candidates().exclude() != null) {
+      Operand x = resolver.apply(spec.candidates().exclude());
+      if (!(x instanceof Operand.EntityFeature) || x.type() != ValueType.INT64_LIST) {
+        throw error(
+            "candidates.exclude",
+            "'"
+                + x
+                + "' must be an int64_list feature of entity "
+                + entity.name()
+                + " (the item ids to skip)");
+      }
+    }
     this.entityFeatures = List.copyOf(ef);
     this.candidateFeatures = List.copyOf(cf);
     this.deadline =

@@ -270,7 +270,12 @@ public final class SurfaceEngine {
                   "no-candidates", "no query vector: " + c.query() + " is missing");
             }
             int k = c.source().equals("ann") ? c.limit() : index.size();
-            List<Neighbor> hits = index.search(query, k, null);
+            java.util.function.LongPredicate keep = null;
+            if (c.exclude() != null) {
+              long[] skip = exclusions(s.operands.get(c.exclude()).value(qf, 0));
+              keep = skip.length == 0 ? null : id -> java.util.Arrays.binarySearch(skip, id) < 0;
+            }
+            List<Neighbor> hits = index.search(query, k, keep);
             long[] ids = new long[hits.size()];
             float[] sc = new float[hits.size()];
             for (int i = 0; i < ids.length; i++) {
@@ -455,6 +460,16 @@ public final class SurfaceEngine {
       off += w;
     }
     return out;
+  }
+
+  /** The sorted ids of an int64_list value (for binary search), empty when missing. */
+  static long[] exclusions(Object v) {
+    if (!(v instanceof long[] a) || a.length == 0) {
+      return new long[0];
+    }
+    long[] sorted = a.clone();
+    java.util.Arrays.sort(sorted);
+    return sorted;
   }
 
   private static int count(boolean[] keep) {

@@ -135,9 +135,18 @@ public record SurfaceSpec(
    * @param query ann / all-items: the query vector: an entity feature {@code view:feature} or
    *     {@code context.<key>}
    * @param limit how many candidates at most
+   * @param exclude ann, and the candidate job: an int64_list feature of the entity (e.g. the items
+   *     it already interacted with) whose ids are skipped during the search, so {@code limit} other
+   *     items come back; null for none
    */
   public record Candidates(
-      String entity, String source, String snapshot, String index, String query, int limit) {
+      String entity,
+      String source,
+      String snapshot,
+      String index,
+      String query,
+      int limit,
+      String exclude) {
     public static final int DEFAULT_LIMIT = 200;
 
     public Candidates {
@@ -181,9 +190,10 @@ public record SurfaceSpec(
         @JsonProperty("snapshot") String snapshot,
         @JsonProperty("index") String index,
         @JsonProperty("query") String query,
-        @JsonProperty("limit") Integer limit) {
+        @JsonProperty("limit") Integer limit,
+        @JsonProperty("exclude") String exclude) {
       return new Candidates(
-          entity, source, snapshot, index, query, limit == null ? DEFAULT_LIMIT : limit);
+          entity, source, snapshot, index, query, limit == null ? DEFAULT_LIMIT : limit, exclude);
     }
   }
 
