@@ -1,0 +1,355 @@
+package dev.scoreline.stream;
+
+import dev.scoreline.core.feature.ValueType;
+import dev.scoreline.stream.StreamConfig.Aggregation;
+import dev.scoreline.stream.StreamConfig.ViewUpdate;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a stream keeps per entity: its recent events (time and the tracked fields), the highest
+ * source offset applied per partition (so a replay after a crash does not count an event twice),
+ * and the ids of its latest events (so a client's resent event is recognised).
+ *
+ * <p>Aggregations are computed as of the entity's newest event time: {@code count} over {@code 10m}
+ * counts the events with time in {@code (newest - 10m, newest]}. Entries older than the longest
+ * window are dropped, except the newest few that {@code last-n} and {@code seconds-since-previous}
+ * need.
+ *
+ * <p>Not thread-safe: a lane owns the entities that hash to it.
+ */
+final class EntityState {
+  private static final byte VERSION = 1;
+
+  /** One event as kept. */
+  record Entry(long micros, Object[] values) {}
+
+  private int[] partitions = new int[0];
+  private long[] offsets = new long[0];
+  private long[] ids = new long[0]; // ring, oldest first when full
+  private int idCount;
+  private int idNext;
+  private final ArrayList<Entry> entries = new ArrayList<>(); // by time, ascending
+  private long newest = Long.MIN_VALUE;
+
+  EntityState copy() {
+    EntityState c = new EntityState();
+    c.partitions = partitions.clone();
+    c.offsets = offsets.clone();
+    c.ids = ids.clone();
+    c.idCount = idCount;
+    c.idNext = idNext;
+    c.entries.addAll(entries);
+    c.newest = newest;
+    return c;
+  }
+
+  /** True when the event at this position was already applied (a replay). */
+  boolean applied(int partition, long offset) {
+    for (int i = 0; i < partitions.length; i++) {
+      if (partitions[i] == partition) {
+        return offset <= offsets[i];
+      }
+    }
+    return false;
+  }
+
+  /** True when an event with this id hash is among the entity's latest events. */
+  boolean seen(long idHash) {
+    for (int i = 0; i < idCount; i++) {
+      if (ids[i] == idHash) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Applies an event and trims what no aggregation needs any more. */
+  void apply(
+      int partition,
+      long offset,
+      long idHash,
+      long micros,
+      Object[] values,
+      int dedupIds,
+      long keepWindowMicros,
+      int keepEntries) {
+    int p = -1;
+    for (int i = 0; i < partitions.length; i++) {
+      if (partitions[i] == partition) {
+        p = i;
+      }
+    }
+    if (p < 0) {
+      partitions = Arrays.copyOf(partitions, partitions.length + 1);
+      offsets = Arrays.copyOf(offsets, offsets.length + 1);
+      p = partitions.length - 1;
+      partitions[p] = partition;
+    }
+    offsets[p] = offset;
+    if (dedupIds > 0) {
+      if (ids.length != dedupIds) {
+        long[] n = new long[dedupIds];
+        int keep = Math.min(idCount, dedupIds);
+        for (int i = 0; i < keep; i++) {
+          n[i] = ids[Math.floorMod(idNext - keep + i, Math.max(1, ids.length))];
+        }
+        ids = n;
+        idCount = keep;
+        idNext = keep % dedupIds;
+      }
+      ids[idNext] = idHash;
+      idNext = (idNext + 1) % dedupIds;
+      idCount = Math.min(idCount + 1, dedupIds);
+    }
+    // insert by time (events mostly arrive in order: search from the end)
+    int at = entries.size();
+    while (at > 0 && entries.get(at - 1).micros() > micros) {
+      at--;
+    }
+    entries.add(at, new Entry(micros, values));
+    newest = Math.max(newest, micros);
+    // trim: keep the newest keepEntries, and everything inside the longest window
+    long cutoff = keepWindowMicros > 0 ? newest - keepWindowMicros : Long.MAX_VALUE;
+    int drop = 0;
+    while (drop < entries.size() - keepEntries && entries.get(drop).micros() <= cutoff) {
+      drop++;
+    }
+    if (drop > 0) {
+      entries.subList(0, drop).clear();
+    }
+  }
+
+  /** The newest event time, or Long.MIN_VALUE when there is none. */
+  long newestMicros() {
+    return newest;
+  }
+
+  int size() {
+    return entries.size();
+  }
+
+  /** The feature values of {@code u} as of the newest event, as JSON-like values for a push. */
+  Map<String, Object> features(ViewUpdate u) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (Aggregation a : u.aggregations()) {
+      out.put(a.feature(), compute(a));
+    }
+    return out;
+  }
+
+  Object compute(Aggregation a) {
+    long from = a.windowMicros() > 0 ? newest - a.windowMicros() : Long.MIN_VALUE;
+    int n = entries.size();
+    switch (a.kind()) {
+      case COUNT:
+        {
+          long c = 0;
+          for (int i = n - 1; i >= 0 && entries.get(i).micros() > from; i--) {
+            c++;
+          }
+          return typed(a.type(), c);
+        }
+      case SUM:
+      case MIN:
+      case MAX:
+      case AVG:
+        {
+          double sum = 0;
+          double min = Double.POSITIVE_INFINITY;
+          double max = Double.NEGATIVE_INFINITY;
+          long c = 0;
+          for (int i = n - 1; i >= 0 && entries.get(i).micros() > from; i--) {
+            Object v = entries.get(i).values()[a.fieldIndex()];
+            if (v instanceof Number num) {
+              double d = num.doubleValue();
+              sum += d;
+              min = Math.min(min, d);
+              max = Math.max(max, d);
+              c++;
+            }
+          }
+          switch (a.kind()) {
+            case SUM:
+              return typed(a.type(), sum);
+            case MIN:
+              return c == 0 ? null : typed(a.type(), min);
+            case MAX:
+              return c == 0 ? null : typed(a.type(), max);
+            default:
+              return c == 0 ? null : typed(a.type(), sum / c);
+          }
+        }
+      case DISTINCT:
+        {
+          Set<Object> seen = new HashSet<>();
+          for (int i = n - 1; i >= 0 && entries.get(i).micros() > from; i--) {
+            Object v = entries.get(i).values()[a.fieldIndex()];
+            if (v != null) {
+              seen.add(v instanceof Number num && !(v instanceof Double) ? num.longValue() : v);
+            }
+          }
+          return typed(a.type(), seen.size());
+        }
+      case LAST:
+        for (int i = n - 1; i >= 0; i--) {
+          Object v = entries.get(i).values()[a.fieldIndex()];
+          if (v != null) {
+            return v;
+          }
+        }
+        return null;
+      case LAST_N:
+        {
+          List<Object> list = new ArrayList<>(a.n());
+          for (int i = n - 1; i >= 0 && list.size() < a.n(); i--) {
+            Object v = entries.get(i).values()[a.fieldIndex()];
+            if (v != null) {
+              list.add(v);
+            }
+          }
+          return list;
+        }
+      case SECONDS_SINCE_PREVIOUS:
+        if (n < 2) {
+          return null;
+        }
+        return typed(a.type(), (entries.get(n - 1).micros() - entries.get(n - 2).micros()) / 1e6);
+      default:
+        throw new AssertionError(a.kind());
+    }
+  }
+
+  private static Object typed(ValueType t, double v) {
+    switch (t) {
+      case INT64:
+        return Math.round(v);
+      case FP32:
+        return (float) v;
+      default:
+        return v;
+    }
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  byte[] encode(int fields) {
+    int size = 1 + 4 + partitions.length * 12 + 4 + 8 * idCount + 4 + 4;
+    for (Entry e : entries) {
+      size += 8;
+      for (Object v : e.values()) {
+        size +=
+            1
+                + (v instanceof String s
+                    ? 4 + s.length() * 3
+                    : v == null || v instanceof Boolean ? 0 : 8);
+      }
+    }
+    ByteBuffer b = ByteBuffer.allocate(size);
+    b.put(VERSION);
+    b.putInt(partitions.length);
+    for (int i = 0; i < partitions.length; i++) {
+      b.putInt(partitions[i]);
+      b.putLong(offsets[i]);
+    }
+    b.putInt(idCount);
+    for (int i = 0; i < idCount; i++) {
+      // oldest first
+      int at = idCount < ids.length ? i : (idNext + i) % ids.length;
+      b.putLong(ids[at]);
+    }
+    b.putInt(fields);
+    b.putInt(entries.size());
+    for (Entry e : entries) {
+      b.putLong(e.micros());
+      for (Object v : e.values()) {
+        if (v == null) {
+          b.put((byte) 0);
+        } else if (v instanceof Double || v instanceof Float) {
+          b.put((byte) 2).putDouble(((Number) v).doubleValue());
+        } else if (v instanceof Number num) {
+          b.put((byte) 1).putLong(num.longValue());
+        } else if (v instanceof Boolean bool) {
+          b.put((byte) (bool ? 4 : 5));
+        } else {
+          byte[] s = String.valueOf(v).getBytes(StandardCharsets.UTF_8);
+          b.put((byte) 3).putInt(s.length).put(s);
+        }
+      }
+    }
+    return Arrays.copyOf(b.array(), b.position());
+  }
+
+  /** Decodes a stored state; a state written for other fields (the config changed) is dropped. */
+  static EntityState decode(byte[] bytes, int fields) {
+    EntityState s = new EntityState();
+    if (bytes == null) {
+      return s;
+    }
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    if (b.get() != VERSION) {
+      return s;
+    }
+    int np = b.getInt();
+    s.partitions = new int[np];
+    s.offsets = new long[np];
+    for (int i = 0; i < np; i++) {
+      s.partitions[i] = b.getInt();
+      s.offsets[i] = b.getLong();
+    }
+    int ni = b.getInt();
+    s.ids = new long[ni];
+    for (int i = 0; i < ni; i++) {
+      s.ids[i] = b.getLong();
+    }
+    s.idCount = ni;
+    s.idNext = 0; // full ring (or sized exactly): the next id replaces the oldest
+    int storedFields = b.getInt();
+    int ne = b.getInt();
+    if (storedFields != fields) {
+      return s; // keep the offsets and ids, drop entries of another shape
+    }
+    for (int i = 0; i < ne; i++) {
+      long micros = b.getLong();
+      Object[] values = new Object[fields];
+      for (int f = 0; f < fields; f++) {
+        byte tag = b.get();
+        switch (tag) {
+          case 0:
+            break;
+          case 1:
+            values[f] = b.getLong();
+            break;
+          case 2:
+            values[f] = b.getDouble();
+            break;
+          case 3:
+            {
+              byte[] str = new byte[b.getInt()];
+              b.get(str);
+              values[f] = new String(str, StandardCharsets.UTF_8);
+              break;
+            }
+          case 4:
+            values[f] = Boolean.TRUE;
+            break;
+          case 5:
+            values[f] = Boolean.FALSE;
+            break;
+          default:
+            throw new IllegalStateException("corrupt stream state: tag " + tag);
+        }
+      }
+      s.entries.add(new Entry(micros, values));
+      s.newest = Math.max(s.newest, micros);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,800 @@
+package dev.scoreline.stream;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.feature.online.OnlineFeatureStore;
+import dev.scoreline.core.kv.KvEntry;
+import dev.scoreline.core.kv.KvStore;
+import dev.scoreline.core.surface.SurfaceEngine;
+import dev.scoreline.core.surface.SurfaceResult;
+import dev.scoreline.stream.log.PositionFile;
+import dev.scoreline.stream.spi.DeadLetterSink;
+import dev.scoreline.stream.spi.EventSource;
+import dev.scoreline.stream.spi.ResultSink;
+import dev.scoreline.stream.spi.SourceRecord;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one streaming surface: reads events from its {@link EventSource}, and for each event, in
+ * order per entity: applies its feature updates (pushed to the online store, so the next event of
+ * the entity sees them), runs the surface's shared pipeline ({@link SurfaceEngine#rank}, the same
+ * path as the online endpoint), applies the alert rules and hands the result to every sink.
+ *
+ * <p><b>Threads.</b> One dispatcher thread polls the source, parses events and routes each to one
+ * of N lanes by the hash of its entity key; each lane is one thread, so an entity's events are
+ * processed in order while entities run in parallel. A lane processes its queue in micro-batches:
+ * every event of the batch, then the entity states, then all sinks at once.
+ *
+ * <p><b>Guarantees.</b> Positions are committed (dispatcher thread) only for a prefix of polled
+ * batches whose events are all finished: their results acknowledged by every sink, or their dead
+ * letters written. After a crash the source redelivers from the committed position: nothing is
+ * skipped, and a redelivered event does not change the entity's features twice (the state records
+ * the offsets it applied), its result is written again with the same event id, which the KV sink
+ * absorbs and the embedded result log skips (see {@link ResultSink#recover}). An event whose id is
+ * among its entity's latest ids at a new offset (a client resent it) is counted as a duplicate and
+ * not scored again.
+ *
+ * <p><b>Failures.</b> Poison events (not JSON, key or time missing, model error) become dead
+ * letters and the stream continues. Transient failures (model overloaded or loading, a sink down)
+ * are retried in place with backoff: the stream pauses, lag grows, and the embedded ingest answers
+ * 429 once the lag passes {@code max-lag}.
+ */
+public final class StreamProcessor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StreamProcessor.class);
+
+  private final StreamConfig config;
+  private final Pipeline pipeline;
+  private final KvStore stateStore;
+  private final String stateNamespace;
+  private final EventSource source;
+  private final List<ResultSink> sinks;
+  private final DeadLetterSink deadLetters;
+  private final PositionFile marksFile;
+  private final StreamMetrics metrics;
+  private final ExecutorService threads;
+  private final Lane[] lanes;
+  private final ArrayDeque<PollBatch> inflight = new ArrayDeque<>();
+  private final Map<Integer, Long> committed = new TreeMap<>();
+  private final Map<Integer, Long> toCommit = new TreeMap<>();
+  private final AtomicLong polledRecords = new AtomicLong();
+  private final AtomicLong finishedRecords = new AtomicLong();
+  private final String sourceName;
+  private volatile boolean running;
+  private volatile boolean stopped;
+  private volatile Throwable failure;
+  private long lastCommitNanos;
+  private CompletableFuture<Void> dispatcherDone;
+
+  /** One poll's records: committed once all of them are finished. */
+  private static final class PollBatch {
+    final Map<Integer, Long> next;
+    final long[] marks;
+    final AtomicInteger pending;
+
+    PollBatch(Map<Integer, Long> next, long[] marks, int count) {
+      this.next = next;
+      this.marks = marks;
+      this.pending = new AtomicInteger(count);
+    }
+  }
+
+  /** One event (or poison record) for a lane. */
+  private record Task(
+      SourceRecord record, StreamEvent event, StreamEvent.Poison poison, PollBatch batch) {}
+
+  /**
+   * @param stateStore where per-entity stream state lives (namespace {@code
+   *     stream-state/<surface>})
+   * @param marksFile where the sinks' recovery marks are saved with each commit
+   * @param threadFactory makes the dispatcher and lane threads (daemon threads are fine)
+   */
+  public StreamProcessor(
+      StreamConfig config,
+      SurfaceEngine engine,
+      OnlineFeatureStore features,
+      KvStore stateStore,
+      EventSource source,
+      List<ResultSink> sinks,
+      DeadLetterSink deadLetters,
+      PositionFile marksFile,
+      io.micrometer.core.instrument.MeterRegistry meters,
+      ThreadFactory threadFactory) {
+    this.config = requireNonNull(config, "config is null");
+    this.pipeline =
+        new Pipeline(
+            config,
+            requireNonNull(engine, "engine is null"),
+            requireNonNull(features, "features is null"));
+    this.stateStore = requireNonNull(stateStore, "stateStore is null");
+    this.stateNamespace = "stream-state/" + config.name();
+    this.source = requireNonNull(source, "source is null");
+    this.sinks = List.copyOf(sinks);
+    this.deadLetters = requireNonNull(deadLetters, "deadLetters is null");
+    this.marksFile = requireNonNull(marksFile, "marksFile is null");
+    this.sourceName = source.describe();
+    this.metrics = new StreamMetrics(meters, config.name(), this::lag);
+    this.threads =
+        Executors.newFixedThreadPool(
+            config.lanes() + 1, requireNonNull(threadFactory, "threadFactory is null"));
+    this.lanes = new Lane[config.lanes()];
+    for (int i = 0; i < lanes.length; i++) {
+      lanes[i] = new Lane(i);
+    }
+  }
+
+  public String surface() {
+    return config.name();
+  }
+
+  public StreamConfig config() {
+    return config;
+  }
+
+  /** Recovers the sinks from the saved marks and starts the dispatcher and the lanes. */
+  public synchronized StreamProcessor start() {
+    if (running || stopped) {
+      throw new IllegalStateException("already started");
+    }
+    Map<String, Long> marks = marksFile.read();
+    for (int i = 0; i < sinks.size(); i++) {
+      sinks.get(i).recover(marks.getOrDefault("sink." + sinks.get(i).name(), 0L));
+    }
+    deadLetters.recover(marks.getOrDefault("dead-letters", 0L));
+    running = true;
+    for (Lane l : lanes) {
+      threads.execute(l);
+    }
+    dispatcherDone = CompletableFuture.runAsync(this::dispatch, threads);
+    log.info(
+        "stream {}: reading {} with {} lanes, sinks {}",
+        config.name(),
+        sourceName,
+        lanes.length,
+        sinks.stream().map(ResultSink::name).toList());
+    return this;
+  }
+
+  /** Events accepted by the source and not yet committed (the source's view), or in flight. */
+  public long lag() {
+    long l = source.lag();
+    return l >= 0 ? l : Math.max(0, polledRecords.get() - finishedRecords.get());
+  }
+
+  /** What the processor has done so far. */
+  public record Status(
+      String surface,
+      String source,
+      boolean running,
+      long lag,
+      Map<Integer, Long> committed,
+      long in,
+      long results,
+      long deadLetters,
+      long duplicates,
+      String failure) {}
+
+  public Status status() {
+    Map<Integer, Long> c;
+    synchronized (committed) {
+      c = Map.copyOf(committed);
+    }
+    Throwable f = failure;
+    return new Status(
+        config.name(),
+        sourceName,
+        running,
+        lag(),
+        c,
+        (long) metrics.count("in"),
+        (long) metrics.count("result"),
+        (long) metrics.count("dead-letter"),
+        (long) metrics.count("duplicate"),
+        f == null ? null : f.toString());
+  }
+
+  /**
+   * Waits until every event the source has accepted so far is processed and committed (tests,
+   * benchmarks, a graceful drain).
+   *
+   * @return false on timeout
+   */
+  public boolean awaitIdle(Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < end) {
+      if (lag() == 0 && polledRecords.get() == finishedRecords.get() && inflightEmpty()) {
+        return true;
+      }
+      Thread.sleep(5);
+    }
+    return false;
+  }
+
+  private boolean inflightEmpty() {
+    synchronized (inflight) {
+      return inflight.isEmpty();
+    }
+  }
+
+  /**
+   * Stops: no new polls; the lanes finish what they hold, the last positions are committed, then
+   * the source and the sinks close.
+   */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (stopped) {
+        return;
+      }
+      stopped = true;
+      running = false;
+    }
+    try {
+      if (dispatcherDone != null) {
+        dispatcherDone.get(30, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.warn("stream {}: dispatcher did not stop cleanly: {}", config.name(), e.toString());
+    }
+    threads.shutdown();
+    try {
+      if (!threads.awaitTermination(30, TimeUnit.SECONDS)) {
+        threads.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      threads.shutdownNow();
+    }
+    source.close();
+    for (ResultSink s : sinks) {
+      try {
+        s.close();
+      } catch (RuntimeException e) {
+        log.warn("stream {}: closing sink {}: {}", config.name(), s.name(), e.toString());
+      }
+    }
+    deadLetters.close();
+  }
+
+  // ---------------------------------------------------------------- dispatcher
+
+  private void dispatch() {
+    try {
+      source.start(this::revoking);
+      int max = Math.max(config.batchSize(), config.batchSize() * lanes.length);
+      while (running) {
+        List<SourceRecord> recs = source.poll(max, Duration.ofMillis(20));
+        if (!recs.isEmpty()) {
+          dispatchBatch(recs);
+        }
+        maybeCommit(false);
+      }
+      // drain: wait for the lanes to finish what was dispatched, then commit
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (!inflightDone() && System.nanoTime() < end && failure == null) {
+        Thread.sleep(2);
+      }
+      maybeCommit(true);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      failure = t;
+      log.error("stream {}: the dispatcher stopped: {}", config.name(), t.toString(), t);
+    } finally {
+      for (Lane l : lanes) {
+        l.stop = true;
+      }
+    }
+  }
+
+  private boolean inflightDone() {
+    synchronized (inflight) {
+      for (PollBatch b : inflight) {
+        if (b.pending.get() != 0) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  private void dispatchBatch(List<SourceRecord> recs) throws InterruptedException {
+    Map<Integer, Long> next = new HashMap<>();
+    for (SourceRecord r : recs) {
+      next.merge(r.partition(), r.offset() + 1, Math::max);
+    }
+    PollBatch batch = new PollBatch(next, marks(), recs.size());
+    synchronized (inflight) {
+      inflight.addLast(batch);
+    }
+    polledRecords.addAndGet(recs.size());
+    metrics.in(recs.size());
+    for (SourceRecord r : recs) {
+      Task t;
+      int lane;
+      try {
+        StreamEvent e = StreamEvent.parse(r, config, sourceName);
+        t = new Task(r, e, null, batch);
+        lane = Math.floorMod(Arrays.hashCode(e.keyBytes), lanes.length);
+      } catch (StreamEvent.Poison p) {
+        t = new Task(r, null, p, batch);
+        lane = (int) Math.floorMod(r.offset(), (long) lanes.length);
+      }
+      ArrayBlockingQueue<Task> q = lanes[lane].queue;
+      while (!q.offer(t, 10, TimeUnit.MILLISECONDS)) {
+        maybeCommit(false);
+        if (failure != null) {
+          throw new IllegalStateException("a lane failed", failure);
+        }
+      }
+    }
+  }
+
+  private long[] marks() {
+    long[] m = new long[sinks.size() + 1];
+    for (int i = 0; i < sinks.size(); i++) {
+      m[i] = sinks.get(i).mark();
+    }
+    m[sinks.size()] = deadLetters.mark();
+    return m;
+  }
+
+  private void maybeCommit(boolean force) {
+    long now = System.nanoTime();
+    if (!force && now - lastCommitNanos < config.commitInterval().toNanos()) {
+      return;
+    }
+    lastCommitNanos = now;
+    long[] marks;
+    synchronized (inflight) {
+      while (!inflight.isEmpty() && inflight.peekFirst().pending.get() == 0) {
+        PollBatch b = inflight.pollFirst();
+        b.next.forEach((p, o) -> toCommit.merge(p, o, Math::max));
+      }
+      if (toCommit.isEmpty()) {
+        return;
+      }
+      marks = inflight.isEmpty() ? marks() : inflight.peekFirst().marks;
+    }
+    try {
+      source.commit(Map.copyOf(toCommit));
+    } catch (RuntimeException e) {
+      log.warn(
+          "stream {}: commit failed, retrying with the next one: {}", config.name(), e.toString());
+      return;
+    }
+    synchronized (committed) {
+      committed.putAll(toCommit);
+    }
+    toCommit.clear();
+    // after the source commit: a crash in between leaves older marks, which only means more
+    // dedup scanning on restart
+    Map<String, Long> m = new LinkedHashMap<>();
+    boolean any = false;
+    for (int i = 0; i < sinks.size(); i++) {
+      if (marks[i] >= 0) {
+        m.put("sink." + sinks.get(i).name(), marks[i]);
+        any = true;
+      }
+    }
+    if (marks[sinks.size()] >= 0) {
+      m.put("dead-letters", marks[sinks.size()]);
+      any = true;
+    }
+    if (any) {
+      try {
+        marksFile.write(m);
+      } catch (RuntimeException e) {
+        log.warn("stream {}: cannot save sink marks: {}", config.name(), e.toString());
+      }
+    }
+  }
+
+  /** A rebalance takes partitions away: finish everything in flight and give their positions. */
+  private Map<Integer, Long> revoking(Collection<Integer> partitions) {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!inflightDone() && System.nanoTime() < end) {
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    maybeCommit(true);
+    Map<Integer, Long> out = new HashMap<>();
+    synchronized (committed) {
+      for (Integer p : partitions) {
+        Long o = committed.get(p);
+        if (o != null) {
+          out.put(p, o);
+        }
+        committed.remove(p);
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- lanes
+
+  /** A key for byte arrays in hash maps. */
+  private record Key(byte[] bytes, int hash) {
+    Key(byte[] bytes) {
+      this(bytes, Arrays.hashCode(bytes));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && k.hash == hash && Arrays.equals(k.bytes, bytes);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
+
+  private final class Lane implements Runnable {
+    final int index;
+    final ArrayBlockingQueue<Task> queue;
+    final LinkedHashMap<Key, EntityState> cache;
+    volatile boolean stop;
+
+    Lane(int index) {
+      this.index = index;
+      this.queue = new ArrayBlockingQueue<>(Math.max(16, config.batchSize() * 4));
+      int capacity = Math.max(config.stateCache(), 2 * config.batchSize());
+      this.cache =
+          new LinkedHashMap<>(1024, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, EntityState> e) {
+              return size() > capacity;
+            }
+          };
+    }
+
+    @Override
+    public void run() {
+      List<Task> tasks = new ArrayList<>(config.batchSize());
+      try {
+        while (!stop || !queue.isEmpty()) {
+          Task first = queue.poll(20, TimeUnit.MILLISECONDS);
+          if (first == null) {
+            continue;
+          }
+          tasks.add(first);
+          queue.drainTo(tasks, config.batchSize() - 1);
+          process(tasks);
+          tasks.clear();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Abandon e) {
+        log.info(
+            "stream {}: lane {} stopped with a batch unfinished (it is replayed on restart)",
+            config.name(),
+            index);
+      } catch (Throwable t) {
+        failure = t;
+        log.error("stream {}: lane {} stopped: {}", config.name(), index, t.toString(), t);
+      }
+    }
+
+    private void process(List<Task> tasks) throws InterruptedException {
+      prefetch(tasks);
+      List<StreamResult> results = new ArrayList<>(tasks.size());
+      List<DeadLetter> letters = new ArrayList<>();
+      Map<Key, EntityState> dirty = new HashMap<>();
+      int duplicates = 0;
+      for (Task t : tasks) {
+        if (t.poison != null) {
+          letters.add(
+              letter(
+                  t.record,
+                  t.poison.eventId,
+                  t.poison.stage,
+                  t.poison.code,
+                  t.poison.getMessage()));
+          continue;
+        }
+        StreamEvent e = t.event;
+        Key k = new Key(e.keyBytes);
+        EntityState state = dirty.get(k);
+        if (state == null) {
+          state = cache.get(k);
+        }
+        if (state == null) {
+          state = new EntityState();
+        }
+        SourceRecord r = t.record;
+        boolean replay = state.applied(r.partition(), r.offset());
+        if (!replay && config.dedupIds() > 0 && state.seen(e.idHash)) {
+          duplicates++;
+          continue;
+        }
+        EntityState next = state;
+        if (!replay) {
+          next = state.copy();
+          next.apply(
+              r.partition(),
+              r.offset(),
+              e.idHash,
+              e.micros,
+              e.tracked,
+              config.dedupIds(),
+              config.keepWindowMicros(),
+              config.keepEntries());
+        }
+        Object outcome = score(e, next);
+        if (outcome instanceof DeadLetter d) {
+          letters.add(d);
+          continue;
+        }
+        results.add((StreamResult) outcome);
+        if (!replay) {
+          dirty.put(k, next);
+          cache.put(k, next);
+        }
+      }
+      saveStates(dirty);
+      writeSinks(results, letters);
+      long now = Json.nowMicros();
+      for (StreamResult res : results) {
+        metrics.latencyMicros(now - res.appendMicros());
+        for (String a : res.alerts()) {
+          metrics.alert(a);
+        }
+      }
+      metrics.results(results.size());
+      metrics.duplicates(duplicates);
+      for (DeadLetter d : letters) {
+        metrics.deadLetter(d.stage());
+      }
+      for (Task t : tasks) {
+        t.batch.pending.decrementAndGet();
+      }
+      finishedRecords.addAndGet(tasks.size());
+    }
+
+    /** Loads the states of the batch's entities that are not cached, with one KV read. */
+    private void prefetch(List<Task> tasks) {
+      List<Key> missing = new ArrayList<>();
+      java.util.Set<Key> asked = new java.util.HashSet<>();
+      for (Task t : tasks) {
+        if (t.event == null) {
+          continue;
+        }
+        Key k = new Key(t.event.keyBytes);
+        if (!cache.containsKey(k) && asked.add(k)) {
+          missing.add(k);
+        }
+      }
+      if (missing.isEmpty()) {
+        return;
+      }
+      List<byte[]> keys = new ArrayList<>(missing.size());
+      for (Key k : missing) {
+        keys.add(k.bytes);
+      }
+      List<byte[]> values = retrying("state read", () -> stateStore.multiGet(stateNamespace, keys));
+      int fields = config.trackedFields().size();
+      for (int i = 0; i < missing.size(); i++) {
+        cache.put(missing.get(i), EntityState.decode(values.get(i), fields));
+      }
+    }
+
+    private void saveStates(Map<Key, EntityState> dirty) {
+      if (dirty.isEmpty()) {
+        return;
+      }
+      int fields = config.trackedFields().size();
+      List<KvEntry> entries = new ArrayList<>(dirty.size());
+      dirty.forEach((k, s) -> entries.add(new KvEntry(k.bytes, s.encode(fields))));
+      retrying(
+          "state write",
+          () -> {
+            stateStore.putAll(stateNamespace, entries);
+            return null;
+          });
+    }
+
+    /** The result of one event, or its dead letter. Retries transient failures in place. */
+    private Object score(StreamEvent e, EntityState state) {
+      SourceRecord r = e.record;
+      for (StreamConfig.ViewUpdate u : config.updates()) {
+        try {
+          retryingTransient(
+              () -> {
+                pipeline.push(u, e, state);
+                return null;
+              });
+        } catch (Abandon ex) {
+          throw ex;
+        } catch (ScorelineException ex) {
+          return letter(r, e.id, "features", ex.code(), ex.getMessage());
+        } catch (RuntimeException ex) {
+          return letter(r, e.id, "features", ErrorCode.INTERNAL, String.valueOf(ex));
+        }
+      }
+      SurfaceResult res;
+      try {
+        res = retryingTransient(() -> pipeline.rank(e));
+      } catch (Abandon ex) {
+        throw ex;
+      } catch (ScorelineException ex) {
+        return letter(r, e.id, "model", ex.code(), ex.getMessage());
+      } catch (RuntimeException ex) {
+        return letter(r, e.id, "model", ErrorCode.INTERNAL, String.valueOf(ex));
+      }
+      return pipeline.result(e, res);
+    }
+
+    private void writeSinks(List<StreamResult> results, List<DeadLetter> letters)
+        throws InterruptedException {
+      int n = sinks.size();
+      boolean[] done = new boolean[n + 1];
+      done[n] = letters.isEmpty();
+      if (results.isEmpty()) {
+        Arrays.fill(done, 0, n, true);
+      }
+      long backoff = 10;
+      while (true) {
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Void>[] fs = new CompletableFuture[n + 1];
+        for (int i = 0; i < n; i++) {
+          if (!done[i]) {
+            ResultSink sink = sinks.get(i);
+            fs[i] = safe(() -> sink.write(results));
+          }
+        }
+        if (!done[n]) {
+          fs[n] = safe(() -> deadLetters.write(letters));
+        }
+        boolean all = true;
+        for (int i = 0; i <= n; i++) {
+          if (fs[i] == null) {
+            continue;
+          }
+          try {
+            fs[i].get();
+            done[i] = true;
+          } catch (ExecutionException ex) {
+            all = false;
+            String name = i < n ? sinks.get(i).name() : "dead-letters";
+            metrics.sinkError(name);
+            log.warn(
+                "stream {}: sink {} failed, retrying in {} ms: {}",
+                config.name(),
+                name,
+                backoff,
+                String.valueOf(ex.getCause()));
+          }
+        }
+        if (all) {
+          return;
+        }
+        if (stopped) {
+          // shutting down with a sink down: leave these events uncommitted for the next run
+          throw new Abandon();
+        }
+        Thread.sleep(backoff);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+
+    private DeadLetter letter(
+        SourceRecord r, String eventId, String stage, ErrorCode code, String reason) {
+      return new DeadLetter(
+          config.name(),
+          sourceName,
+          r.partition(),
+          r.offset(),
+          eventId,
+          stage,
+          code,
+          reason,
+          Json.nowMicros(),
+          r.value());
+    }
+  }
+
+  private static CompletableFuture<Void> safe(
+      java.util.function.Supplier<CompletableFuture<Void>> s) {
+    try {
+      return s.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static boolean transientCode(ErrorCode c) {
+    return c == ErrorCode.RESOURCE_EXHAUSTED
+        || c == ErrorCode.UNAVAILABLE
+        || c == ErrorCode.DEADLINE_EXCEEDED;
+  }
+
+  /** Runs {@code call}, retrying transient Scoreline errors with backoff while running. */
+  private <T> T retryingTransient(java.util.function.Supplier<T> call) {
+    long backoff = 5;
+    while (true) {
+      try {
+        return call.get();
+      } catch (ScorelineException e) {
+        if (!transientCode(e.code())) {
+          throw e;
+        }
+        if (stopped) {
+          throw new Abandon();
+        }
+        log.debug("stream {}: transient failure, retrying: {}", config.name(), e.getMessage());
+      }
+      sleep(backoff);
+      backoff = Math.min(backoff * 2, 2_000);
+    }
+  }
+
+  /** Runs a store call, retrying any failure with backoff while running. */
+  private <T> T retrying(String what, java.util.function.Supplier<T> call) {
+    long backoff = 10;
+    while (true) {
+      try {
+        return call.get();
+      } catch (RuntimeException e) {
+        if (stopped) {
+          throw new Abandon();
+        }
+        log.warn(
+            "stream {}: {} failed, retrying in {} ms: {}",
+            config.name(),
+            what,
+            backoff,
+            e.toString());
+      }
+      sleep(backoff);
+      backoff = Math.min(backoff * 2, 5_000);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Abandon();
+    }
+  }
+
+  /** Unwinds a lane that stops with its batch unfinished (not committed: replayed on restart). */
+  private static final class Abandon extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Abandon() {
+      super("abandoned", null, false, false);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package dev.scoreline.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.scoreline.core.feature.ValueType;
+import dev.scoreline.stream.StreamConfig.Aggregation;
+import dev.scoreline.stream.StreamConfig.Aggregation.Kind;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EntityStateTest {
+  static final long MIN = 60_000_000L;
+
+  static Aggregation agg(Kind k, ValueType t, int field, long window, int n) {
+    return new Aggregation("f", t, k, field < 0 ? null : "x", field, window, n);
+  }
+
+  EntityState state() {
+    EntityState s = new EntityState();
+    // (minute, amount, merchant)
+    Object[][] events = {{0, 10.0, "a"}, {3, 5.0, "b"}, {9, 1.5, "a"}, {12, 2.0, "c"}};
+    for (int i = 0; i < events.length; i++) {
+      long t = ((Integer) events[i][0]) * MIN;
+      s.apply(0, i, 100 + i, t, new Object[] {events[i][1], events[i][2]}, 8, 10 * MIN, 3);
+    }
+    return s;
+  }
+
+  @Test
+  void windowAggregations_areAsOfTheNewestEvent() {
+    EntityState s = state(); // newest at minute 12: the 10-minute window is (2, 12]
+    assertThat(s.compute(agg(Kind.COUNT, ValueType.INT64, -1, 10 * MIN, 0))).isEqualTo(3L);
+    assertThat(s.compute(agg(Kind.SUM, ValueType.FP64, 0, 10 * MIN, 0))).isEqualTo(8.5);
+    assertThat(s.compute(agg(Kind.MAX, ValueType.FP64, 0, 10 * MIN, 0))).isEqualTo(5.0);
+    assertThat(s.compute(agg(Kind.MIN, ValueType.FP32, 0, 10 * MIN, 0))).isEqualTo(1.5f);
+    assertThat((Double) s.compute(agg(Kind.AVG, ValueType.FP64, 0, 10 * MIN, 0)))
+        .isCloseTo(8.5 / 3, org.assertj.core.api.Assertions.within(1e-12));
+    assertThat(s.compute(agg(Kind.DISTINCT, ValueType.INT64, 1, 10 * MIN, 0))).isEqualTo(3L);
+    assertThat(s.compute(agg(Kind.LAST, ValueType.STRING, 1, 0, 0))).isEqualTo("c");
+    assertThat(s.compute(agg(Kind.LAST_N, ValueType.STRING_LIST, 1, 0, 2)))
+        .isEqualTo(List.of("c", "a"));
+    assertThat(s.compute(agg(Kind.SECONDS_SINCE_PREVIOUS, ValueType.FP64, -1, 0, 0)))
+        .isEqualTo(180.0);
+    // minute 0 fell out of the window and beyond the 3 newest entries
+    assertThat(s.size()).isEqualTo(3);
+  }
+
+  @Test
+  void appliedOffsetsAndIds_surviveEncoding() {
+    EntityState s = state();
+    EntityState d = EntityState.decode(s.encode(2), 2);
+    assertThat(d.applied(0, 3)).isTrue();
+    assertThat(d.applied(0, 4)).isFalse();
+    assertThat(d.applied(1, 0)).isFalse();
+    assertThat(d.seen(103)).isTrue();
+    assertThat(d.seen(999)).isFalse();
+    assertThat(d.compute(agg(Kind.SUM, ValueType.FP64, 0, 10 * MIN, 0))).isEqualTo(8.5);
+    assertThat(d.compute(agg(Kind.LAST_N, ValueType.STRING_LIST, 1, 0, 3)))
+        .isEqualTo(List.of("c", "a", "b"));
+    // a state written for another set of fields keeps its offsets and drops its entries
+    EntityState other = EntityState.decode(s.encode(2), 3);
+    assertThat(other.applied(0, 3)).isTrue();
+    assertThat(other.size()).isZero();
+  }
+
+  @Test
+  void idRing_keepsTheLatestIds() {
+    EntityState s = new EntityState();
+    for (int i = 0; i < 10; i++) {
+      s.apply(0, i, 1000 + i, i * MIN, new Object[0], 4, 0, 1);
+    }
+    assertThat(s.seen(1009)).isTrue();
+    assertThat(s.seen(1006)).isTrue();
+    assertThat(s.seen(1005)).isFalse();
+    EntityState d = EntityState.decode(s.encode(0), 0);
+    d.apply(0, 10, 2000, 10 * MIN, new Object[0], 4, 0, 1);
+    assertThat(d.seen(2000)).isTrue();
+    assertThat(d.seen(1007)).isTrue();
+    assertThat(d.seen(1006)).isFalse();
+  }
+}
