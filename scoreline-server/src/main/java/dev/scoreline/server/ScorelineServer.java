@@ -18,6 +18,7 @@ import dev.scoreline.core.model.ModelManager;
 import dev.scoreline.core.surface.SurfaceEngine;
 import dev.scoreline.server.features.FeatureGrpcService;
 import dev.scoreline.server.surfaces.SurfaceGrpcService;
+import dev.scoreline.stream.StreamService;
 import io.grpc.BindableService;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -100,6 +101,12 @@ public final class ScorelineServer implements AutoCloseable {
             .decorate(DecodingService.newDecorator());
     sb.service(SurfaceRestService.PREFIX, surfaces)
         .serviceUnder(SurfaceRestService.PREFIX + "/", surfaces);
+    HttpService events =
+        new EventRestService(b.events, b.maxRequestBytes, b.adminToken)
+            .decorate(DecodingService.newDecorator());
+    sb.serviceUnder(EventRestService.EVENTS + "/", events)
+        .service(EventRestService.STREAMS, events)
+        .serviceUnder(EventRestService.STREAMS + "/", events);
     sb.service("/v1", v1).serviceUnder("/v1/", v1);
     sb.service("/metrics", new MetricsService(registry));
     List<BindableService> grpcServices = new ArrayList<>(b.grpcServices);
@@ -232,6 +239,7 @@ public final class ScorelineServer implements AutoCloseable {
     private String adminToken;
     private OnlineFeatureStore features;
     private SurfaceEngine surfaces;
+    private StreamService events;
 
     private Builder(ModelManager manager) {
       this.manager = requireNonNull(manager, "manager is null");
@@ -318,6 +326,16 @@ public final class ScorelineServer implements AutoCloseable {
      */
     public Builder surfaces(SurfaceEngine engine) {
       this.surfaces = requireNonNull(engine, "engine is null");
+      return this;
+    }
+
+    /**
+     * Serves the streaming surfaces of {@code streams}: {@code POST /v1/events/{stream}} (durable
+     * ingest of JSON lines), {@code GET /v1/streams} and the dead-letter endpoints, on the same
+     * port. Without it those routes answer 404 saying so. The caller owns (closes) {@code streams}.
+     */
+    public Builder events(StreamService streams) {
+      this.events = requireNonNull(streams, "streams is null");
       return this;
     }
 
