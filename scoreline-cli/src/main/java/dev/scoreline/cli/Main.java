@@ -28,12 +28,22 @@ import picocli.CommandLine.Spec;
       TrainingSetCommand.class,
       IndexCommand.class,
       CandidatesCommand.class,
+      StreamCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
 
+  /**
+   * jvector logs through java.util.logging: a warning on every start that Java 17 has no Vector API
+   * (it then uses its scalar code, which is expected here) and informational lines. Kept referenced
+   * so the level sticks (JUL holds loggers weakly).
+   */
+  private static final java.util.logging.Logger JVECTOR_LOG =
+      java.util.logging.Logger.getLogger("io.github.jbellis.jvector");
+
   public static void main(String[] args) {
+    JVECTOR_LOG.setLevel(java.util.logging.Level.SEVERE);
     System.exit(execute(args));
   }
 

@@ -143,7 +143,7 @@ final class QuickstartCommand implements Callable<Integer> {
         "Building the demo shop in %s (%,d users, %,d items, %,d interactions)%n",
         dir, o.users(), o.items(), o.interactions());
     DemoData data =
-        Quickstart.build(dir, o, new ProgressBar(System.err, "steps", tty, System::nanoTime), log);
+        Quickstart.build(dir, o, new ProgressBar(System.err, "items", tty, System::nanoTime), log);
     Path project = data.projectDir();
     try (Project p = new Project(project)) {
       long t0 = System.nanoTime();
