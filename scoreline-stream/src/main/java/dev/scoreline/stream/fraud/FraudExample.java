@@ -162,8 +162,9 @@ public final class FraudExample {
   }
 
   /**
-   * Writes the definitions of the example into {@code dir}: features, the surface (embedded
-   * source), the model config and {@code data/cards.csv}.
+   * Writes the definitions of the example into {@code dir}: features, the surface (embedded source;
+   * kept when the file exists, so a switch to Kafka survives), the model config and {@code
+   * data/cards.csv}.
    */
   public static void writeProject(Path dir, CardTransactions data, Instant asOf) {
     try {
@@ -172,7 +173,10 @@ public final class FraudExample {
       Files.createDirectories(dir.resolve("models/fraud"));
       Files.createDirectories(dir.resolve("data"));
       Files.writeString(dir.resolve("features/fraud.yaml"), FEATURES_YAML);
-      Files.writeString(dir.resolve("surfaces/fraud-check.yaml"), surfaceYaml(EMBEDDED_SOURCE, ""));
+      Path surface = dir.resolve("surfaces/fraud-check.yaml");
+      if (!Files.exists(surface)) {
+        Files.writeString(surface, surfaceYaml(EMBEDDED_SOURCE, ""));
+      }
       Files.writeString(dir.resolve("models/fraud/config.yaml"), MODEL_CONFIG);
       Files.writeString(dir.resolve("data/cards.csv"), data.cardsCsv(asOf));
     } catch (IOException e) {
