@@ -56,6 +56,24 @@ class MainTest {
   }
 
   @Test
+  void surfaceCommands_helpAndErrors(@TempDir Path dir) throws Exception {
+    assertThat(Main.execute("--help")).isZero();
+    assertThat(out()).contains("quickstart").contains("index").contains("candidates");
+    assertThat(Main.execute("quickstart", "--help")).isZero();
+    assertThat(out()).contains("--no-serve").contains("--small");
+    assertThat(Main.execute("index", "build", "--help")).isZero();
+    assertThat(out()).contains("--feature").contains("--kind");
+    assertThat(Main.execute("index")).isEqualTo(ExitCodes.USAGE);
+    // no surfaces in an empty project: NOT_FOUND naming what to add
+    assertThat(Main.execute("candidates", "home-feed", dir.toString()))
+        .isEqualTo(ExitCodes.NOT_FOUND);
+    assertThat(err()).contains("unknown surface 'home-feed'").contains("surfaces/<name>.yaml");
+    assertThat(Main.execute("index", "build", dir.toString(), "--feature", "nope", "--out", "x"))
+        .isEqualTo(ExitCodes.USAGE);
+    assertThat(err()).contains("view:feature");
+  }
+
+  @Test
   void version_printsProjectVersion() {
     assertThat(Main.execute("--version")).isZero();
     assertThat(out()).startsWith("scoreline ").doesNotContain("unknown");
