@@ -23,15 +23,20 @@ import java.util.function.Consumer;
  *
  * <ul>
  *   <li>The item factors are copied once into <i>panels</i>: blocks of {@link #itemBlock()} items,
- *       each stored dimension-major ({@code panel[d][j]} is dimension {@code d} of the block's item
- *       {@code j}). A block of the default size (1,024 items × 64 dimensions = 256 KiB) stays in
- *       the L2 cache while a block of users streams over it.
- *   <li>The inner loop computes one user against one item block, four dimensions per pass: {@code
- *       s[j] = fma(u3, p3[j], fma(u2, p2[j], fma(u1, p1[j], fma(u0, p0[j], s[j]))))} over {@code
- *       j}. Every iteration is independent, so HotSpot C2 compiles it to SIMD FMA instructions
- *       (AVX2 or AVX-512, whatever the CPU has) on a stock JDK 17 without flags; no incubator
- *       module is used. Keeping the four panel rows in separate arrays indexed by the loop variable
- *       is what lets C2 vectorize it (a single flat array with offsets is not vectorized on 17).
+ *       each stored dimension-major, one array per dimension ({@code panel[d][j]} is dimension
+ *       {@code d} of the block's item {@code j}). A block of the default size (1,024 items × 64
+ *       dimensions = 256 KiB) stays in the L2 cache while a block of users streams over it.
+ *   <li>The inner loop scores two users against one panel, two dimensions per pass: {@code a[j] =
+ *       fma(a1, p1[j], fma(a0, p0[j], a[j]))} and the same for {@code b}, over {@code j}. The
+ *       iterations are independent, so HotSpot C2 compiles the loop to SIMD FMA instructions
+ *       (AVX-512 or AVX2, whatever the CPU has) on a stock JDK 17 without flags; no incubator
+ *       module is used. Each panel load serves both users. What C2 on 17 does and does not
+ *       vectorize decided the shape: every stream must be its own array indexed by the loop
+ *       variable (one flat array with offsets is not vectorized), and the loop body must stay small
+ *       (one user × 8 dimensions, or two users × 4, is no longer vectorized).
+ *   <li>Panel rows are padded to whole 64-byte cache lines, so rows allocated one after the other
+ *       share their alignment; the two score rows are spaced half a page apart so their stores do
+ *       not alias the next loads in the store buffer (4K aliasing). Both measurably help.
  *   <li>Each user keeps a fixed-size min-heap of its best K so far in primitive arrays; a candidate
  *       is rejected by one compare against the heap's root, which after the first blocks rejects
  *       nearly all of them. Nothing is allocated per item.
@@ -116,7 +121,12 @@ public final class DotProductTopK {
     this.itemBlock = itemBlock;
     this.userBlock = userBlock;
     int blocks = (items + itemBlock - 1) / itemBlock;
-    this.panels = new float[blocks][dim][itemBlock];
+    this.panels = new float[blocks][dim][];
+    for (float[][] panel : panels) {
+      for (int d = 0; d < dim; d++) {
+        panel[d] = new float[paddedLength(itemBlock)];
+      }
+    }
     long h = 0;
     for (float f : itemFactors) {
       h = (h ^ Float.floatToIntBits(f)) * 0x100000001B3L + 0x9E3779B97F4A7C15L;
@@ -150,6 +160,17 @@ public final class DotProductTopK {
 
   public int userBlock() {
     return userBlock;
+  }
+
+  /**
+   * A row length of at least {@code n} floats whose array (16-byte header) is a whole number of
+   * 64-byte cache lines: rows allocated one after the other then share their alignment, so the SIMD
+   * loads of one kernel pass are all aligned or all misaligned the same way (measurably faster than
+   * a mix).
+   */
+  static int paddedLength(int n) {
+    int bytes = 16 + 4 * n;
+    return n + ((64 - bytes % 64) % 64) / 4;
   }
 
   long itemFactorsHash() {
@@ -265,7 +286,9 @@ public final class DotProductTopK {
    * block. Not thread-safe; reuse it for every block the thread scores.
    */
   public final class Scorer {
-    private final float[] row = new float[itemBlock];
+    /** One score row per user of a group, spaced half a page apart against 4K aliasing. */
+    private final float[][] rows = scoreRows(itemBlock);
+
     private final float[] heapScores = new float[userBlock * k];
     private final int[] heapItems = new int[userBlock * k];
     private final int[] sizes = new int[userBlock];
@@ -291,21 +314,20 @@ public final class DotProductTopK {
         int[] e = exclusions.excluded(from + i);
         excluded[i] = e == null || e.length == 0 ? null : e;
       }
-      float[] s = row;
       for (int b = 0; b < panels.length; b++) {
         float[][] panel = panels[b];
         int base = b * itemBlock;
         int valid = Math.min(itemBlock, items - base);
-        for (int i = 0; i < n; i++) {
-          dot(panel, userFactors, (from + i) * dim, dim, s, itemBlock);
-          float t = thresholds[i];
-          for (int j = 0; j < valid; j++) {
-            float v = s[j];
-            if (v > t) {
-              t = offer(i, base + j, v);
-            }
-          }
-          thresholds[i] = t;
+        int width = (valid + 15) & ~15; // the last block's padding is not scored
+        int i = 0;
+        for (; i + 2 <= n; i += 2) {
+          dot2(panel, userFactors, (from + i) * dim, dim, rows[0], rows[1], width);
+          scan(i, rows[0], valid, base);
+          scan(i + 1, rows[1], valid, base);
+        }
+        if (i < n) {
+          dot(panel, userFactors, (from + i) * dim, dim, rows[0], width);
+          scan(i, rows[0], valid, base);
         }
       }
       int[] counts = new int[n];
@@ -316,6 +338,18 @@ public final class DotProductTopK {
         excluded[i] = null;
       }
       return new TopKBlock(from, k, counts, outItems, outScores);
+    }
+
+    /** Offers every item of a score row that beats user {@code i}'s threshold. */
+    private void scan(int i, float[] s, int valid, int base) {
+      float t = thresholds[i];
+      for (int j = 0; j < valid; j++) {
+        float v = s[j];
+        if (v > t) {
+          t = offer(i, base + j, v);
+        }
+      }
+      thresholds[i] = t;
     }
 
     /** Adds a candidate that beat the threshold; returns the new threshold. */
@@ -402,6 +436,48 @@ public final class DotProductTopK {
         siftDown(o, 0, last, ms, mi);
       }
       return size;
+    }
+  }
+
+  private static float[][] scoreRows(int width) {
+    float[][] rows = new float[2][];
+    for (int x = 0; x < rows.length; x++) {
+      rows[x] = new float[paddedLength(width + 512)];
+    }
+    return rows;
+  }
+
+  /** {@link #dot} for two consecutive users at once: each panel load serves both. */
+  static void dot2(float[][] panel, float[] u, int uo, int dim, float[] a, float[] b, int width) {
+    java.util.Arrays.fill(a, 0, width, 0f);
+    java.util.Arrays.fill(b, 0, width, 0f);
+    int vo = uo + dim;
+    int d = 0;
+    for (; d + 2 <= dim; d += 2) {
+      step2x2(
+          panel[d], panel[d + 1], u[uo + d], u[uo + d + 1], u[vo + d], u[vo + d + 1], a, b, width);
+    }
+    if (d < dim) {
+      step1(panel[d], u[uo + d], a, width);
+      step1(panel[d], u[vo + d], b, width);
+    }
+  }
+
+  private static void step2x2(
+      float[] p0,
+      float[] p1,
+      float a0,
+      float a1,
+      float b0,
+      float b1,
+      float[] a,
+      float[] b,
+      int width) {
+    for (int j = 0; j < width; j++) {
+      float q0 = p0[j];
+      float q1 = p1[j];
+      a[j] = Math.fma(a1, q1, Math.fma(a0, q0, a[j]));
+      b[j] = Math.fma(b1, q1, Math.fma(b0, q0, b[j]));
     }
   }
 

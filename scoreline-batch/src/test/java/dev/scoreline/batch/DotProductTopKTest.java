@@ -73,6 +73,29 @@ class DotProductTopKTest {
   }
 
   @Test
+  void score_compiledSimdPath_isBitIdenticalToReference() {
+    // enough passes that C2 compiles (and vectorizes) the kernel before the checked pass
+    Random rnd = new Random(9);
+    int m = 4096;
+    int n = 300;
+    int dim = 24;
+    float[] items = gaussian(rnd, m * dim);
+    float[] users = gaussian(rnd, n * dim);
+    DotProductTopK topK = new DotProductTopK(items, m, dim, 20, 1024, 100);
+    DotProductTopK.Scorer scorer = topK.newScorer();
+    for (int pass = 0; pass < 20; pass++) {
+      scorer.score(users, 0, 100, Exclusions.NONE);
+    }
+    for (int from = 0; from < n; from += 100) {
+      TopKBlock fast = scorer.score(users, from, from + 100, Exclusions.NONE);
+      TopKBlock ref =
+          DotProductTopK.referenceTopK(items, m, dim, users, from, from + 100, 20, Exclusions.NONE);
+      assertThat(fast.items()).isEqualTo(ref.items());
+      assertThat(fast.scores()).isEqualTo(ref.scores());
+    }
+  }
+
+  @Test
   void score_kLargerThanCatalog_returnsEveryItemRanked() {
     Random rnd = new Random(2);
     float[] items = gaussian(rnd, 10 * 4);
