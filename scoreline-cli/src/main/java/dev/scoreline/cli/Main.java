@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
       TrainingSetCommand.class,
       IndexCommand.class,
       CandidatesCommand.class,
+      BatchCommand.class,
       StreamCommand.class,
       CommandLine.HelpCommand.class
     })

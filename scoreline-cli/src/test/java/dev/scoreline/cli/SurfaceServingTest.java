@@ -66,6 +66,7 @@ class SurfaceServingTest {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+    batchRuns = runBatches(prepared.dir());
     launcher =
         ServerLauncher.start(
             ServerLauncher.Options.defaults(prepared.dir().resolve("models"))
@@ -74,6 +75,66 @@ class SurfaceServingTest {
     engine = launcher.surfaceEngine();
     http = HttpClient.newHttpClient();
     channel = ManagedChannelBuilder.forAddress("127.0.0.1", launcher.port()).usePlaintext().build();
+  }
+
+  /** The batch runs made before the server started (RocksDB has one owner at a time). */
+  static List<String> batchRuns;
+
+  static final int BATCH_USERS = 40;
+
+  /**
+   * Runs home-feed-daily for the first 40 users, then for the first 20 (other inputs: a new
+   * snapshot), then rolls back to the first; returns [first id, second id, current after rollback].
+   */
+  static List<String> runBatches(Path project) {
+    try (Project p = new Project(project)) {
+      Path first = project.resolve("batch-40.csv");
+      Path second = project.resolve("batch-20.csv");
+      StringBuilder a = new StringBuilder("user_id\n");
+      StringBuilder b = new StringBuilder("user_id\n");
+      for (int u = 1; u <= BATCH_USERS; u++) {
+        a.append(u).append('\n');
+        if (u <= 20) {
+          b.append(u).append('\n');
+        }
+      }
+      java.nio.file.Files.writeString(first, a);
+      java.nio.file.Files.writeString(second, b);
+      String id1 = BatchCommand.run(p, "home-feed-daily", first, 4, 2, 3).snapshotId();
+      String id2 = BatchCommand.run(p, "home-feed-daily", second, 4, 2, 3).snapshotId();
+      String now = new dev.scoreline.batch.SnapshotWriter(p.kvStore()).rollback("home-feed-daily");
+      return List.of(id1, id2, now);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void batchSnapshotHoldsExactlyWhatTheOnlinePipelineRanks() throws Exception {
+    assertThat(batchRuns.get(0)).isNotEqualTo(batchRuns.get(1));
+    assertThat(batchRuns.get(2)).isEqualTo(batchRuns.get(0)); // rolled back to the 40-user run
+    for (long u : new long[] {1, 17, BATCH_USERS}) {
+      JsonNode r = get("/v1/surfaces/home-feed-daily/" + u);
+      assertThat(r.get("_status").asInt()).isEqualTo(200);
+      assertThat(r.get("fallback").asBoolean()).as(r.toString()).isFalse();
+      assertThat(r.get("snapshot").asText()).isEqualTo(batchRuns.get(0));
+      assertThat(r.get("snapshot_age_s").asLong()).isBetween(0L, 3600L);
+      SurfaceResult online =
+          engine.rank(
+              DemoData.SURFACE,
+              new SurfaceRequest(Map.of("user_id", u), Map.of(), 20, Map.of(), false, null));
+      JsonNode items = r.get("items");
+      assertThat(items).hasSize(online.items().size());
+      for (int i = 0; i < items.size(); i++) {
+        assertThat(items.get(i).get("item_id").asLong()).isEqualTo(online.items().get(i).id());
+        assertThat((float) items.get(i).get("score").asDouble())
+            .isEqualTo(online.items().get(i).score());
+      }
+    }
+    // a user the batch did not score falls back to the popularity list
+    JsonNode missing = get("/v1/surfaces/home-feed-daily/" + (BATCH_USERS + 1));
+    assertThat(missing.get("fallback").asBoolean()).isTrue();
+    assertThat(missing.get("fallback_reason").asText()).startsWith("not-in-snapshot");
   }
 
   @AfterAll

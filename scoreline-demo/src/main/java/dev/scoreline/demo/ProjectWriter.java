@@ -34,6 +34,24 @@ final class ProjectWriter {
   static final String MODEL = "models/ranker/1/model.onnx";
   static final String MODEL_CONFIG = "models/ranker/config.yaml";
   static final String SURFACE = "surfaces/home-feed.yaml";
+  static final String DAILY_SURFACE = "surfaces/home-feed-daily.yaml";
+
+  /**
+   * The same surface in batch mode: {@code scoreline batch home-feed-daily} ranks every user's
+   * candidates with the same pipeline and publishes the top 20 as a snapshot; {@code GET
+   * /v1/surfaces/home-feed-daily/<user>} answers from it (an email digest, a daily widget).
+   */
+  static String dailySurfaceYaml(double priceMean, double priceStd) {
+    String online = surfaceYaml(priceMean, priceStd);
+    String daily =
+        online
+            .replace("name: home-feed\n", "name: home-feed-daily\n")
+            .replace("mode: two-stage\n", "mode: batch\n")
+            .replace("size: 10\n", "size: 20\nbatch:\n  entities: user_profile\n");
+    return "# home-feed in batch mode: the same definition, run for every user by `scoreline batch`\n"
+        + daily.substring(daily.indexOf("name: home-feed-daily"));
+  }
+
   static final int RECENT = 50;
 
   private final Path dir;
@@ -62,6 +80,7 @@ final class ProjectWriter {
     bytes(MODEL, model);
     text(MODEL_CONFIG, modelConfig());
     text(SURFACE, surfaceYaml(features.priceMean, features.priceStd));
+    text(DAILY_SURFACE, dailySurfaceYaml(features.priceMean, features.priceStd));
     text("README.md", readme(evaluation));
     progress.finish();
   }

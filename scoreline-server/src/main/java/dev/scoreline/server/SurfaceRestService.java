@@ -332,6 +332,12 @@ final class SurfaceRestService implements HttpService {
     if (r.score() != null) {
       g.writeNumberField("score", r.score());
     }
+    if (r.snapshot() != null) {
+      g.writeStringField("snapshot", r.snapshot());
+      if (r.snapshotAgeSeconds() != null) {
+        g.writeNumberField("snapshot_age_s", r.snapshotAgeSeconds());
+      }
+    }
     g.writeArrayFieldStart("items");
     for (SurfaceResult.Item it : r.items()) {
       g.writeStartObject();

@@ -168,6 +168,15 @@ public final class Surface {
     return candidateFeatures;
   }
 
+  /**
+   * The KV snapshot name of a batch surface's results: {@code batch.snapshot}, or the surface's
+   * name.
+   */
+  public String batchSnapshot() {
+    Object v = spec.batch().get("snapshot");
+    return v == null ? spec.name() : String.valueOf(v);
+  }
+
   /** The deadline of a ranked answer, or null (batch). */
   public Duration deadline() {
     return deadline;

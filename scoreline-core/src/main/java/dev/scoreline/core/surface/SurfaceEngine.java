@@ -110,6 +110,9 @@ public final class SurfaceEngine {
     long start = System.nanoTime();
     Surface s = surfaces.get(surfaceName);
     Prepared p = prepare(s, request);
+    if (s.spec.mode() == SurfaceSpec.Mode.BATCH) {
+      return fromBatchSnapshot(p, start);
+    }
     Duration deadline = s.deadline();
     if (request.deadline() != null
         && (deadline == null || request.deadline().compareTo(deadline) < 0)) {
@@ -182,7 +185,77 @@ public final class SurfaceEngine {
           false,
           null,
           Map.of("total", (System.nanoTime() - start) / 1000),
+          null,
+          null,
           null);
+    }
+  }
+
+  /**
+   * A batch surface's answer: the entity's list in the current snapshot of its results, written by
+   * {@code scoreline batch}; an entity without one gets the fallback.
+   */
+  private SurfaceResult fromBatchSnapshot(Prepared p, long start) {
+    Surface s = p.surface;
+    String name = s.batchSnapshot();
+    SnapshotLists.Read r;
+    try {
+      r = lists.read(name, p.key);
+    } catch (RuntimeException e) {
+      return fallback(p, start, start + 10_000_000L, "snapshot-error", e.getMessage());
+    }
+    if (r.snapshotId() == null) {
+      return fallback(
+          p,
+          start,
+          start + 10_000_000L,
+          "no-snapshot",
+          "no results of batch surface '" + s.name() + "' are published (run scoreline batch)");
+    }
+    RankedList list = r.lists().get(0);
+    if (list == null) {
+      return fallback(
+          p,
+          start,
+          start + 10_000_000L,
+          "not-in-snapshot",
+          "snapshot " + r.snapshotId() + " has no list for this key");
+    }
+    List<SurfaceResult.Item> items = new ArrayList<>();
+    for (int i = 0; i < list.size() && i < p.size; i++) {
+      items.add(new SurfaceResult.Item(list.ids()[i], list.scores()[i], list.scores()[i], false));
+    }
+    long total = (System.nanoTime() - start) / 1000;
+    metrics.stage(s.name(), "total", total);
+    metrics.request(s.name(), "snapshot");
+    return new SurfaceResult(
+        s.name(),
+        p.request.key(),
+        List.copyOf(items),
+        null,
+        s.spec.model().name(),
+        null,
+        false,
+        null,
+        Map.of("total", total),
+        null,
+        r.snapshotId(),
+        ageSeconds(r.snapshotId()));
+  }
+
+  /** Seconds since a snapshot id of the form {@code yyyyMMdd'T'HHmmss'Z'...} was written. */
+  static Long ageSeconds(String snapshotId) {
+    if (snapshotId == null || snapshotId.length() < 16) {
+      return null;
+    }
+    try {
+      java.time.Instant t =
+          java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+              .withZone(java.time.ZoneOffset.UTC)
+              .parse(snapshotId.substring(0, 16), java.time.Instant::from);
+      return Math.max(0, java.time.Duration.between(t, java.time.Instant.now()).getSeconds());
+    } catch (java.time.format.DateTimeParseException e) {
+      return null;
     }
   }
 
@@ -444,7 +517,9 @@ public final class SurfaceEngine {
         false,
         null,
         t,
-        debug);
+        debug,
+        snapshot,
+        ageSeconds(snapshot));
   }
 
   private static float[] concatRow(Surface s, float[][] buffers, int row) {
@@ -598,6 +673,8 @@ public final class SurfaceEngine {
         true,
         why,
         Map.of("total", total),
+        null,
+        null,
         null);
   }
 

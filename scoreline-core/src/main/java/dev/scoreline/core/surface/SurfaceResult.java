@@ -18,6 +18,9 @@ import java.util.Map;
  * @param timingsMicros per-stage wall time in microseconds: candidates, features, rules, transform,
  *     inference, total
  * @param debug details when the request asked for {@code debug}, else null
+ * @param snapshot the KV snapshot the answer was read from (a batch surface's results, or the
+ *     precomputed candidates), or null
+ * @param snapshotAgeSeconds how long ago that snapshot was written (from its id), or null
  */
 public record SurfaceResult(
     String surface,
@@ -29,7 +32,9 @@ public record SurfaceResult(
     boolean fallback,
     String fallbackReason,
     Map<String, Long> timingsMicros,
-    Debug debug) {
+    Debug debug,
+    String snapshot,
+    Long snapshotAgeSeconds) {
 
   /**
    * One result item.

@@ -80,6 +80,12 @@ public final class SurfaceGrpcService extends SurfaceServiceGrpc.SurfaceServiceI
     if (res.score() != null) {
       b.setScore(res.score());
     }
+    if (res.snapshot() != null) {
+      b.setSnapshot(res.snapshot());
+      if (res.snapshotAgeSeconds() != null) {
+        b.setSnapshotAgeSeconds(res.snapshotAgeSeconds());
+      }
+    }
     for (SurfaceResult.Item it : res.items()) {
       b.addItems(
           Item.newBuilder()
