@@ -39,6 +39,9 @@ public final class Surface {
   final List<Rule> rules;
   final Duration deadline;
 
+  /** The model's max batch size once {@link #checkModel} saw it; 0 means unbounded. */
+  volatile int maxRows;
+
   record CompiledInput(String name, List<Column> columns, int width) {}
 
   private Surface(SurfaceSpec spec, String origin, FeatureRegistry registry) {
@@ -232,6 +235,7 @@ public final class Surface {
                 + "]); fix the columns or the model");
       }
     }
+    maxRows = Math.max(0, model.maxBatchSize());
     String out = spec.model().output();
     if (out != null && model.outputs().stream().noneMatch(x -> x.name().equals(out))) {
       throw error(

@@ -434,27 +434,63 @@ public final class SurfaceEngine {
       params.put("timeout", Math.max(1, (end - System.nanoTime()) / 1000));
     }
     SurfaceSpec.ModelRef m = spec.model();
-    InferenceRequest ir =
-        new InferenceRequest(
-            m.name(),
-            m.version(),
-            "",
-            params,
-            tensors,
-            m.output() == null ? List.of() : List.of(m.output()));
-    InferenceResponse resp = await(scorer.inferAsync(ir), end);
-    Tensor out = m.output() == null ? resp.outputs().get(0) : resp.output(m.output());
-    float[] scores = out.toFloatArray();
-    if (scores.length != kept) {
+    // one model call, or calls of at most the model's max batch size run at once
+    int chunk = s.maxRows > 0 ? s.maxRows : kept;
+    List<CompletableFuture<InferenceResponse>> calls = new ArrayList<>();
+    for (int from = 0; from < kept; from += chunk) {
+      int rowsInCall = Math.min(chunk, kept - from);
+      List<Tensor> part = tensors;
+      if (rowsInCall != kept) {
+        part = new ArrayList<>();
+        for (int k = 0; k < s.inputs.size(); k++) {
+          int w = s.inputs.get(k).width();
+          float[] slice = Arrays.copyOfRange(buffers[k], from * w, (from + rowsInCall) * w);
+          part.add(Tensor.ofFloats(s.inputs.get(k).name(), new long[] {rowsInCall, w}, slice));
+        }
+      }
+      calls.add(
+          scorer.inferAsync(
+              new InferenceRequest(
+                  m.name(),
+                  m.version(),
+                  "",
+                  params,
+                  part,
+                  m.output() == null ? List.of() : List.of(m.output()))));
+    }
+    float[] scores = new float[kept];
+    String version = null;
+    int filled = 0;
+    for (CompletableFuture<InferenceResponse> call : calls) {
+      InferenceResponse resp = await(call, end);
+      version = resp.version();
+      Tensor out = m.output() == null ? resp.outputs().get(0) : resp.output(m.output());
+      if (out == null) {
+        throw new ScorelineException(
+            ErrorCode.INTERNAL, "model " + m.name() + " returned no output '" + m.output() + "'");
+      }
+      float[] part = out.toFloatArray();
+      if (filled + part.length > kept) {
+        throw new ScorelineException(
+            ErrorCode.INTERNAL,
+            "model "
+                + m.name()
+                + " returned more values in '"
+                + out.name()
+                + "' than rows; a ranking model returns one score per row (shape [rows] or"
+                + " [rows, 1])");
+      }
+      System.arraycopy(part, 0, scores, filled, part.length);
+      filled += part.length;
+    }
+    if (filled != kept) {
       throw new ScorelineException(
           ErrorCode.INTERNAL,
           "model "
               + m.name()
               + " returned "
-              + scores.length
-              + " values in '"
-              + out.name()
-              + "' for "
+              + filled
+              + " values for "
               + kept
               + " rows; a ranking model returns one score per row (shape [rows] or [rows, 1])");
     }
@@ -495,7 +531,6 @@ public final class SurfaceEngine {
     for (Map.Entry<String, Long> e : t.entrySet()) {
       metrics.stage(s.name(), e.getKey(), e.getValue());
     }
-    String version = resp.version();
     SurfaceResult.Debug debug =
         p.request.debug()
             ? new SurfaceResult.Debug(

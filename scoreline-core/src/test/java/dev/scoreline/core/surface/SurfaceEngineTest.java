@@ -383,6 +383,62 @@ class SurfaceEngineTest {
   }
 
   @Test
+  void moreRowsThanTheModelsMaxBatchAreRankedInSeveralCalls() {
+    SurfaceSpec spec = ConfigLoader.parse("surfaces/feed.yaml", SURFACE, SurfaceSpec.class);
+    Surface s = Surface.compile(spec, registry, "surfaces/feed.yaml");
+    var model =
+        new dev.scoreline.core.model.ModelMetadata(
+            "ranker",
+            List.of("1"),
+            "onnx",
+            List.of(
+                new dev.scoreline.core.model.TensorSpec(
+                    "features",
+                    dev.scoreline.core.tensor.DataType.FP32,
+                    new long[] {-1, 11},
+                    false)),
+            List.of(
+                new dev.scoreline.core.model.TensorSpec(
+                    "score", dev.scoreline.core.tensor.DataType.FP32, new long[] {-1, 1}, false)),
+            3);
+    s.checkModel(model);
+    java.util.concurrent.atomic.AtomicInteger calls =
+        new java.util.concurrent.atomic.AtomicInteger();
+    SurfaceEngine e =
+        new SurfaceEngine(
+            Surfaces.of(List.of(s)),
+            store,
+            new SnapshotLists(kv),
+            r -> {
+              calls.incrementAndGet();
+              assertThat(r.inputs().get(0).dim(0)).isLessThanOrEqualTo(3);
+              return firstColumn(r);
+            },
+            null,
+            executor,
+            null);
+    SurfaceResult r = e.rank("feed", SurfaceRequest.of(Map.of("user_id", 1)));
+    assertThat(ids(r)).containsExactly(18L, 17L, 16L, 15L, 14L);
+    assertThat(calls.get()).isEqualTo(3); // 8 rows after the filters: 3 + 3 + 2
+    var wrongWidth =
+        new dev.scoreline.core.model.ModelMetadata(
+            "ranker",
+            List.of("1"),
+            "onnx",
+            List.of(
+                new dev.scoreline.core.model.TensorSpec(
+                    "features",
+                    dev.scoreline.core.tensor.DataType.FP32,
+                    new long[] {-1, 12},
+                    false)),
+            model.outputs(),
+            0);
+    assertThatThrownBy(() -> s.checkModel(wrongWidth))
+        .hasMessageContaining("write 11 values per row")
+        .hasMessageContaining("[-1, 12]");
+  }
+
+  @Test
   void rankRunsWithoutFallbackForBatchAndStreaming() {
     scorer = r -> CompletableFuture.failedFuture(new IllegalStateException("boom"));
     SurfaceEngine e = engine(SURFACE);
