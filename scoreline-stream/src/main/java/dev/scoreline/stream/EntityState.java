@@ -26,14 +26,17 @@ import java.util.Set;
  * <p>Not thread-safe: a lane owns the entities that hash to it.
  */
 final class EntityState {
-  private static final byte VERSION = 1;
+  private static final byte VERSION = 2;
 
   /** One event as kept. */
   record Entry(long micros, Object[] values) {}
 
   private int[] partitions = new int[0];
   private long[] offsets = new long[0];
-  private long[] ids = new long[0]; // ring, oldest first when full
+  // ring of the latest ids with where each was applied; oldest first when full
+  private long[] ids = new long[0];
+  private int[] idPartitions = new int[0];
+  private long[] idOffsets = new long[0];
   private int idCount;
   private int idNext;
   private final ArrayList<Entry> entries = new ArrayList<>(); // by time, ascending
@@ -44,6 +47,8 @@ final class EntityState {
     c.partitions = partitions.clone();
     c.offsets = offsets.clone();
     c.ids = ids.clone();
+    c.idPartitions = idPartitions.clone();
+    c.idOffsets = idOffsets.clone();
     c.idCount = idCount;
     c.idNext = idNext;
     c.entries.addAll(entries);
@@ -63,12 +68,38 @@ final class EntityState {
 
   /** True when an event with this id hash is among the entity's latest events. */
   boolean seen(long idHash) {
+    return find(idHash) >= 0;
+  }
+
+  private int find(long idHash) {
     for (int i = 0; i < idCount; i++) {
       if (ids[i] == idHash) {
-        return true;
+        return i;
       }
     }
-    return false;
+    return -1;
+  }
+
+  /** What to do with an event. */
+  enum Disposition {
+    /** Not applied before: apply and score it. */
+    NEW,
+    /** This very record was applied before (a redelivery after a crash): score it again. */
+    REPLAY,
+    /** Another record with the same id was applied (a resent event): skip it. */
+    DUPLICATE
+  }
+
+  /** Classifies a record by its position and id against what this state applied. */
+  Disposition classify(int partition, long offset, long idHash) {
+    int i = find(idHash);
+    if (i >= 0) {
+      return idPartitions[i] == partition && idOffsets[i] == offset
+          ? Disposition.REPLAY
+          : Disposition.DUPLICATE;
+    }
+    // applied long ago (its id left the ring), or dead-lettered while later events were applied
+    return applied(partition, offset) ? Disposition.REPLAY : Disposition.NEW;
   }
 
   /** Applies an event and trims what no aggregation needs any more. */
@@ -97,15 +128,24 @@ final class EntityState {
     if (dedupIds > 0) {
       if (ids.length != dedupIds) {
         long[] n = new long[dedupIds];
+        int[] np = new int[dedupIds];
+        long[] no = new long[dedupIds];
         int keep = Math.min(idCount, dedupIds);
         for (int i = 0; i < keep; i++) {
-          n[i] = ids[Math.floorMod(idNext - keep + i, Math.max(1, ids.length))];
+          int from = Math.floorMod(idNext - keep + i, Math.max(1, ids.length));
+          n[i] = ids[from];
+          np[i] = idPartitions[from];
+          no[i] = idOffsets[from];
         }
         ids = n;
+        idPartitions = np;
+        idOffsets = no;
         idCount = keep;
         idNext = keep % dedupIds;
       }
       ids[idNext] = idHash;
+      idPartitions[idNext] = partition;
+      idOffsets[idNext] = offset;
       idNext = (idNext + 1) % dedupIds;
       idCount = Math.min(idCount + 1, dedupIds);
     }
@@ -241,7 +281,7 @@ final class EntityState {
   // ---------------------------------------------------------------- encoding
 
   byte[] encode(int fields) {
-    int size = 1 + 4 + partitions.length * 12 + 4 + 8 * idCount + 4 + 4;
+    int size = 1 + 4 + partitions.length * 12 + 4 + 20 * idCount + 4 + 4;
     for (Entry e : entries) {
       size += 8;
       for (Object v : e.values()) {
@@ -264,6 +304,8 @@ final class EntityState {
       // oldest first
       int at = idCount < ids.length ? i : (idNext + i) % ids.length;
       b.putLong(ids[at]);
+      b.putInt(idPartitions[at]);
+      b.putLong(idOffsets[at]);
     }
     b.putInt(fields);
     b.putInt(entries.size());
@@ -306,8 +348,12 @@ final class EntityState {
     }
     int ni = b.getInt();
     s.ids = new long[ni];
+    s.idPartitions = new int[ni];
+    s.idOffsets = new long[ni];
     for (int i = 0; i < ni; i++) {
       s.ids[i] = b.getLong();
+      s.idPartitions[i] = b.getInt();
+      s.idOffsets[i] = b.getLong();
     }
     s.idCount = ni;
     s.idNext = 0; // full ring (or sized exactly): the next id replaces the oldest

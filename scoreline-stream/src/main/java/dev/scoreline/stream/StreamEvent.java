@@ -3,12 +3,15 @@ package dev.scoreline.stream;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.feature.Definitions.KeyColumn;
+import dev.scoreline.core.feature.online.EntityKeys;
 import dev.scoreline.stream.spi.SourceRecord;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +21,10 @@ final class StreamEvent {
   final SourceRecord record;
   final Map<String, Object> fields;
   final Map<String, Object> key;
+
+  /** The key values in key-column order, typed (Long / String). */
+  final List<Object> keyValues;
+
   final byte[] keyBytes;
   final String id;
   final long idHash;
@@ -28,6 +35,7 @@ final class StreamEvent {
       SourceRecord record,
       Map<String, Object> fields,
       Map<String, Object> key,
+      List<Object> keyValues,
       byte[] keyBytes,
       String id,
       long micros,
@@ -35,6 +43,7 @@ final class StreamEvent {
     this.record = record;
     this.fields = fields;
     this.key = key;
+    this.keyValues = keyValues;
     this.keyBytes = keyBytes;
     this.id = id;
     this.idHash = hash(id);
@@ -111,8 +120,17 @@ final class StreamEvent {
       key.put(e.getKey(), v);
     }
     byte[] keyBytes;
+    List<Object> keyValues = new ArrayList<>(key.size());
     try {
       keyBytes = c.surface().entityKey(key);
+      for (KeyColumn col : c.surface().entity().keys()) {
+        keyValues.add(
+            EntityKeys.fromJson(
+                c.surface().entity().name(),
+                col,
+                key.get(col.name()),
+                c.keyFields().get(col.name())));
+      }
     } catch (ScorelineException e) {
       throw new Poison("event", e.code(), id, e.getMessage());
     }
@@ -167,7 +185,7 @@ final class StreamEvent {
         }
       }
     }
-    return new StreamEvent(r, fields, key, keyBytes, id, micros, tracked);
+    return new StreamEvent(r, fields, key, keyValues, keyBytes, id, micros, tracked);
   }
 
   private static long parseTime(Object t, String field, String id) throws Poison {

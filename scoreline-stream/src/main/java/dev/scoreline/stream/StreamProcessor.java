@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.feature.FeatureRow;
 import dev.scoreline.core.feature.online.OnlineFeatureStore;
 import dev.scoreline.core.kv.KvEntry;
 import dev.scoreline.core.kv.KvStore;
@@ -511,6 +512,11 @@ public final class StreamProcessor implements AutoCloseable {
       List<DeadLetter> letters = new ArrayList<>();
       Map<Key, EntityState> dirty = new HashMap<>();
       int duplicates = 0;
+      // rounds: the k-th event of each entity in this batch is in round k. One round's feature
+      // updates are pushed with one store write, then its events are scored; an entity's events
+      // stay in order, and each is scored on its own state.
+      Map<Key, Integer> occurrences = new HashMap<>();
+      List<List<Task>> rounds = new ArrayList<>();
       for (Task t : tasks) {
         if (t.poison != null) {
           letters.add(
@@ -522,43 +528,67 @@ public final class StreamProcessor implements AutoCloseable {
                   t.poison.getMessage()));
           continue;
         }
-        StreamEvent e = t.event;
-        Key k = new Key(e.keyBytes);
-        EntityState state = dirty.get(k);
-        if (state == null) {
-          state = cache.get(k);
+        int round = occurrences.merge(new Key(t.event.keyBytes), 1, Integer::sum) - 1;
+        if (round == rounds.size()) {
+          rounds.add(new ArrayList<>());
         }
-        if (state == null) {
-          state = new EntityState();
+        rounds.get(round).add(t);
+      }
+      for (List<Task> round : rounds) {
+        List<StreamEvent> events = new ArrayList<>(round.size());
+        List<EntityState> states = new ArrayList<>(round.size());
+        List<Boolean> replays = new ArrayList<>(round.size());
+        for (Task t : round) {
+          StreamEvent e = t.event;
+          Key k = new Key(e.keyBytes);
+          EntityState state = dirty.get(k);
+          if (state == null) {
+            state = cache.get(k);
+          }
+          if (state == null) {
+            state = new EntityState();
+          }
+          SourceRecord r = t.record;
+          EntityState.Disposition d = state.classify(r.partition(), r.offset(), e.idHash);
+          if (d == EntityState.Disposition.DUPLICATE && config.dedupIds() > 0) {
+            duplicates++;
+            continue;
+          }
+          boolean replay = d == EntityState.Disposition.REPLAY;
+          EntityState next = state;
+          if (!replay) {
+            next = state.copy();
+            next.apply(
+                r.partition(),
+                r.offset(),
+                e.idHash,
+                e.micros,
+                e.tracked,
+                config.dedupIds(),
+                config.keepWindowMicros(),
+                config.keepEntries());
+          }
+          events.add(e);
+          states.add(next);
+          replays.add(replay);
         }
-        SourceRecord r = t.record;
-        boolean replay = state.applied(r.partition(), r.offset());
-        if (!replay && config.dedupIds() > 0 && state.seen(e.idHash)) {
-          duplicates++;
-          continue;
-        }
-        EntityState next = state;
-        if (!replay) {
-          next = state.copy();
-          next.apply(
-              r.partition(),
-              r.offset(),
-              e.idHash,
-              e.micros,
-              e.tracked,
-              config.dedupIds(),
-              config.keepWindowMicros(),
-              config.keepEntries());
-        }
-        Object outcome = score(e, next);
-        if (outcome instanceof DeadLetter d) {
-          letters.add(d);
-          continue;
-        }
-        results.add((StreamResult) outcome);
-        if (!replay) {
-          dirty.put(k, next);
-          cache.put(k, next);
+        boolean[] failed = push(events, states, letters);
+        for (int i = 0; i < events.size(); i++) {
+          if (failed[i]) {
+            continue;
+          }
+          StreamEvent e = events.get(i);
+          Object outcome = score(e);
+          if (outcome instanceof DeadLetter d) {
+            letters.add(d);
+            continue;
+          }
+          results.add((StreamResult) outcome);
+          if (!replays.get(i)) {
+            Key k = new Key(e.keyBytes);
+            dirty.put(k, states.get(i));
+            cache.put(k, states.get(i));
+          }
         }
       }
       saveStates(dirty);
@@ -624,23 +654,61 @@ public final class StreamProcessor implements AutoCloseable {
     }
 
     /** The result of one event, or its dead letter. Retries transient failures in place. */
-    private Object score(StreamEvent e, EntityState state) {
-      SourceRecord r = e.record;
+    /**
+     * Pushes the feature updates of one round (one write per view); when a batch write fails with a
+     * non-transient error, pushes event by event to find the poison ones.
+     *
+     * @return per event, whether it failed (its dead letter is added)
+     */
+    private boolean[] push(
+        List<StreamEvent> events, List<EntityState> states, List<DeadLetter> letters) {
+      boolean[] failed = new boolean[events.size()];
+      if (events.isEmpty()) {
+        return failed;
+      }
       for (StreamConfig.ViewUpdate u : config.updates()) {
+        List<FeatureRow> rows = new ArrayList<>(events.size());
+        List<Integer> index = new ArrayList<>(events.size());
+        for (int i = 0; i < events.size(); i++) {
+          if (!failed[i]) {
+            rows.add(pipeline.row(u, events.get(i), states.get(i)));
+            index.add(i);
+          }
+        }
+        if (rows.isEmpty()) {
+          continue;
+        }
         try {
-          retryingTransient(
-              () -> {
-                pipeline.push(u, e, state);
-                return null;
-              });
+          retryingTransient(() -> pipeline.write(u, rows));
         } catch (Abandon ex) {
           throw ex;
-        } catch (ScorelineException ex) {
-          return letter(r, e.id, "features", ex.code(), ex.getMessage());
-        } catch (RuntimeException ex) {
-          return letter(r, e.id, "features", ErrorCode.INTERNAL, String.valueOf(ex));
+        } catch (RuntimeException batchError) {
+          for (int j = 0; j < rows.size(); j++) {
+            List<FeatureRow> one = List.of(rows.get(j));
+            int i = index.get(j);
+            try {
+              retryingTransient(() -> pipeline.write(u, one));
+            } catch (Abandon ex) {
+              throw ex;
+            } catch (ScorelineException ex) {
+              failed[i] = true;
+              StreamEvent e = events.get(i);
+              letters.add(letter(e.record, e.id, "features", ex.code(), ex.getMessage()));
+            } catch (RuntimeException ex) {
+              failed[i] = true;
+              StreamEvent e = events.get(i);
+              letters.add(
+                  letter(e.record, e.id, "features", ErrorCode.INTERNAL, String.valueOf(ex)));
+            }
+          }
         }
       }
+      return failed;
+    }
+
+    /** The result of one event, or its dead letter. Retries transient failures in place. */
+    private Object score(StreamEvent e) {
+      SourceRecord r = e.record;
       SurfaceResult res;
       try {
         res = retryingTransient(() -> pipeline.rank(e));

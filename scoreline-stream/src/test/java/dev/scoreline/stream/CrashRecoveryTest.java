@@ -80,12 +80,23 @@ class CrashRecoveryTest {
 
     Path data = project.resolve(".scoreline/stream");
     Map<String, Integer> resultCount = new HashMap<>();
+    Map<String, List<String>> where = new HashMap<>();
     try (EventLog results = EventLog.openReadOnly(data.resolve("surfaces/fraud-check/results"))) {
+      long o = 0;
       for (byte[] p : readAll(results)) {
         JsonNode j = Json.MAPPER.readTree(p);
         resultCount.merge(j.get("event_id").asText(), 1, Integer::sum);
+        where
+            .computeIfAbsent(j.get("event_id").asText(), k -> new ArrayList<>())
+            .add("result@" + o++ + " from input@" + j.get("source").get("offset").asLong());
       }
     }
+    resultCount.forEach(
+        (id, c) -> {
+          if (c > 1) {
+            System.out.println("duplicate " + id + ": " + where.get(id));
+          }
+        });
     assertThat(resultCount.keySet()).isEqualTo(ids);
     assertThat(resultCount.values()).allMatch(c -> c == 1);
 
@@ -227,8 +238,7 @@ class CrashRecoveryTest {
     p.destroyForcibly();
     reader.join(5000);
     assertThat(acked).as("worker output: %s", log).isGreaterThan(from);
-    System.out.println(
-        "worker from " + from + ": " + log.stream().filter(l -> !l.startsWith("acked")).toList());
+    System.out.println("worker from " + from);
     return new Run(acked, committed, idle);
   }
 }

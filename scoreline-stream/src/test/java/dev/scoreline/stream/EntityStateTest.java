@@ -64,6 +64,23 @@ class EntityStateTest {
   }
 
   @Test
+  void classify_tellsRedeliveriesFromResentCopies_evenAfterLaterEvents() {
+    EntityState s = new EntityState();
+    s.apply(0, 10, 111, MIN, new Object[0], 8, 0, 1);
+    // a resent copy of event 111 at offset 12 was skipped; event 222 at offset 14 applied
+    assertThat(s.classify(0, 12, 111)).isEqualTo(EntityState.Disposition.DUPLICATE);
+    s.apply(0, 14, 222, 2 * MIN, new Object[0], 8, 0, 1);
+    EntityState d = EntityState.decode(s.encode(0), 0);
+    // after a crash, all three are delivered again
+    assertThat(d.classify(0, 10, 111)).isEqualTo(EntityState.Disposition.REPLAY);
+    assertThat(d.classify(0, 12, 111)).isEqualTo(EntityState.Disposition.DUPLICATE);
+    assertThat(d.classify(0, 14, 222)).isEqualTo(EntityState.Disposition.REPLAY);
+    assertThat(d.classify(0, 16, 333)).isEqualTo(EntityState.Disposition.NEW);
+    // a dead-lettered event below the applied offset, whose id was never applied: redelivered
+    assertThat(d.classify(0, 13, 444)).isEqualTo(EntityState.Disposition.REPLAY);
+  }
+
+  @Test
   void idRing_keepsTheLatestIds() {
     EntityState s = new EntityState();
     for (int i = 0; i < 10; i++) {

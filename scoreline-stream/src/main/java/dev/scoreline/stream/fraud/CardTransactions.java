@@ -130,29 +130,55 @@ public final class CardTransactions {
         tripCountry = other(r, c.homeCountry());
       }
       long t = start + (long) (r.nextDouble() * 86_400_000_000L / perDay);
+      List<String> devices = new ArrayList<>(c.devices());
+      boolean burster = r.nextDouble() < 0.05; // commuters: bursts of small contactless payments
+      boolean gambler = r.nextDouble() < 0.03;
       while (t < endMicros) {
         boolean abroad = t >= tripStart && t < tripEnd;
         int cat = pick(r, LEGIT_CATEGORY);
         double amount = c.avgAmount() * Math.exp(0.6 * r.nextGaussian());
-        if (r.nextDouble() < 0.02) {
-          amount *= 4 + r.nextDouble() * 6; // an occasional big purchase
-          cat = r.nextBoolean() ? 4 : 5;
+        if (r.nextDouble() < (abroad ? 0.08 : 0.02)) {
+          amount *= 4 + r.nextDouble() * 6; // an occasional big purchase, more often abroad
+          cat = r.nextBoolean() ? 4 : (r.nextBoolean() ? 5 : 6);
         }
-        String channel = cat == 3 ? "online" : (r.nextDouble() < 0.5 ? "chip" : "contactless");
+        if (r.nextDouble() < 0.01) {
+          devices.add("d-" + c.id() + "-n" + devices.size()); // a new phone
+        }
+        if (gambler && r.nextDouble() < 0.3) {
+          cat = 7;
+        }
+        String channel =
+            cat == 3 || cat == 7 ? "online" : (r.nextDouble() < 0.5 ? "chip" : "contactless");
+        String device =
+            channel.equals("online") && r.nextDouble() < 0.15
+                ? "d-w-" + Long.toHexString(r.nextLong() & 0xffffffL) // a guest checkout
+                : r.nextDouble() < 0.8
+                    ? devices.get(devices.size() - 1)
+                    : devices.get(r.nextInt(devices.size()));
+        String country = abroad ? tripCountry : c.homeCountry();
         txns.add(
-            txn(
-                seq,
-                c,
-                amount,
-                r,
-                CATEGORIES.get(cat),
-                abroad ? tripCountry : c.homeCountry(),
-                c.devices().get(r.nextInt(c.devices().size())),
-                channel,
-                t,
-                false,
-                null));
-        // gaps: exponential, with a daily rhythm (quieter at night is not modelled)
+            txn(seq, c, amount, r, CATEGORIES.get(cat), country, device, channel, t, false, null));
+        if (burster && r.nextDouble() < 0.15) {
+          int n = 3 + r.nextInt(4);
+          long bt = t;
+          for (int i = 0; i < n; i++) {
+            bt += 30_000_000L + (long) (r.nextDouble() * 120_000_000L);
+            txns.add(
+                txn(
+                    seq,
+                    c,
+                    1 + r.nextDouble() * 7,
+                    r,
+                    r.nextBoolean() ? "restaurant" : "fuel",
+                    country,
+                    device,
+                    "contactless",
+                    bt,
+                    false,
+                    null));
+          }
+        }
+        // gaps: exponential
         t += (long) (-Math.log(1 - r.nextDouble()) * 86_400_000_000L / perDay);
       }
       if (r.nextDouble() < fraudRate) {
@@ -235,7 +261,7 @@ public final class CardTransactions {
           int n = 2 + r.nextInt(4);
           for (int i = 0; i < n; i++) {
             t += 120_000_000L + (long) (r.nextDouble() * 400_000_000L);
-            double amount = c.avgAmount() * (1.5 + r.nextDouble() * 5);
+            double amount = c.avgAmount() * (0.8 + r.nextDouble() * 4);
             String cat = r.nextBoolean() ? "electronics" : (r.nextBoolean() ? "jewelry" : "fuel");
             out.add(
                 txn(
