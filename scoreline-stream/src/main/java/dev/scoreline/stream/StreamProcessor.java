@@ -484,8 +484,9 @@ public final class StreamProcessor implements AutoCloseable {
       List<Task> tasks = new ArrayList<>(config.batchSize());
       try {
         while (!stop || !queue.isEmpty()) {
-          Task first = queue.poll(20, TimeUnit.MILLISECONDS);
+          Task first = inFlight == null ? queue.poll(20, TimeUnit.MILLISECONDS) : queue.poll();
           if (first == null) {
+            finish(); // idle: acknowledge what is in flight now
             continue;
           }
           tasks.add(first);
@@ -493,6 +494,7 @@ public final class StreamProcessor implements AutoCloseable {
           process(tasks);
           tasks.clear();
         }
+        finish();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (Abandon e) {
@@ -592,23 +594,124 @@ public final class StreamProcessor implements AutoCloseable {
         }
       }
       saveStates(dirty);
-      writeSinks(results, letters);
+      // pipelined: this batch's sink writes start once the previous batch's are acknowledged,
+      // so the sinks' fsyncs overlap the processing of the next batch, and writes stay in order
+      finish();
+      inFlight = new InFlight(List.copyOf(tasks), results, letters, duplicates);
+      inFlight.start();
+    }
+
+    /** The previous batch, its sink writes started and not yet acknowledged. */
+    private InFlight inFlight;
+
+    /** Waits for the in-flight batch's sinks (retrying failures), then completes its events. */
+    private void finish() throws InterruptedException {
+      InFlight f = inFlight;
+      if (f == null) {
+        return;
+      }
+      inFlight = null;
+      f.await();
       long now = Json.nowMicros();
-      for (StreamResult res : results) {
+      for (StreamResult res : f.results) {
         metrics.latencyMicros(now - res.appendMicros());
         for (String a : res.alerts()) {
           metrics.alert(a);
         }
       }
-      metrics.results(results.size());
-      metrics.duplicates(duplicates);
-      for (DeadLetter d : letters) {
+      metrics.results(f.results.size());
+      metrics.duplicates(f.duplicates);
+      for (DeadLetter d : f.letters) {
         metrics.deadLetter(d.stage());
       }
-      for (Task t : tasks) {
+      for (Task t : f.tasks) {
         t.batch.pending.decrementAndGet();
       }
-      finishedRecords.addAndGet(tasks.size());
+      finishedRecords.addAndGet(f.tasks.size());
+    }
+
+    /** One batch's writes to every sink. */
+    private final class InFlight {
+      final List<Task> tasks;
+      final List<StreamResult> results;
+      final List<DeadLetter> letters;
+      final int duplicates;
+      final boolean[] done = new boolean[sinks.size() + 1];
+
+      @SuppressWarnings("unchecked")
+      final CompletableFuture<Void>[] futures = new CompletableFuture[sinks.size() + 1];
+
+      InFlight(
+          List<Task> tasks, List<StreamResult> results, List<DeadLetter> letters, int duplicates) {
+        this.tasks = tasks;
+        this.results = results;
+        this.letters = letters;
+        this.duplicates = duplicates;
+        int n = sinks.size();
+        done[n] = letters.isEmpty();
+        if (results.isEmpty()) {
+          Arrays.fill(done, 0, n, true);
+        }
+      }
+
+      void start() {
+        int n = sinks.size();
+        for (int i = 0; i < n; i++) {
+          if (!done[i]) {
+            ResultSink sink = sinks.get(i);
+            futures[i] = safe(() -> sink.write(results));
+          }
+        }
+        if (!done[n]) {
+          futures[n] = safe(() -> deadLetters.write(letters));
+        }
+      }
+
+      void await() throws InterruptedException {
+        int n = sinks.size();
+        long backoff = 10;
+        while (true) {
+          boolean all = true;
+          for (int i = 0; i <= n; i++) {
+            if (done[i]) {
+              continue;
+            }
+            try {
+              futures[i].get();
+              done[i] = true;
+            } catch (ExecutionException ex) {
+              all = false;
+              futures[i] = null;
+              String name = i < n ? sinks.get(i).name() : "dead-letters";
+              metrics.sinkError(name);
+              log.warn(
+                  "stream {}: sink {} failed, retrying in {} ms: {}",
+                  config.name(),
+                  name,
+                  backoff,
+                  String.valueOf(ex.getCause()));
+            }
+          }
+          if (all) {
+            return;
+          }
+          if (stopped) {
+            // shutting down with a sink down: leave these events uncommitted for the next run
+            throw new Abandon();
+          }
+          Thread.sleep(backoff);
+          backoff = Math.min(backoff * 2, 5_000);
+          for (int i = 0; i < n; i++) {
+            if (!done[i] && futures[i] == null) {
+              ResultSink sink = sinks.get(i);
+              futures[i] = safe(() -> sink.write(results));
+            }
+          }
+          if (!done[n] && futures[n] == null) {
+            futures[n] = safe(() -> deadLetters.write(letters));
+          }
+        }
+      }
     }
 
     /** Loads the states of the batch's entities that are not cached, with one KV read. */
@@ -720,59 +823,6 @@ public final class StreamProcessor implements AutoCloseable {
         return letter(r, e.id, "model", ErrorCode.INTERNAL, String.valueOf(ex));
       }
       return pipeline.result(e, res);
-    }
-
-    private void writeSinks(List<StreamResult> results, List<DeadLetter> letters)
-        throws InterruptedException {
-      int n = sinks.size();
-      boolean[] done = new boolean[n + 1];
-      done[n] = letters.isEmpty();
-      if (results.isEmpty()) {
-        Arrays.fill(done, 0, n, true);
-      }
-      long backoff = 10;
-      while (true) {
-        @SuppressWarnings("unchecked")
-        CompletableFuture<Void>[] fs = new CompletableFuture[n + 1];
-        for (int i = 0; i < n; i++) {
-          if (!done[i]) {
-            ResultSink sink = sinks.get(i);
-            fs[i] = safe(() -> sink.write(results));
-          }
-        }
-        if (!done[n]) {
-          fs[n] = safe(() -> deadLetters.write(letters));
-        }
-        boolean all = true;
-        for (int i = 0; i <= n; i++) {
-          if (fs[i] == null) {
-            continue;
-          }
-          try {
-            fs[i].get();
-            done[i] = true;
-          } catch (ExecutionException ex) {
-            all = false;
-            String name = i < n ? sinks.get(i).name() : "dead-letters";
-            metrics.sinkError(name);
-            log.warn(
-                "stream {}: sink {} failed, retrying in {} ms: {}",
-                config.name(),
-                name,
-                backoff,
-                String.valueOf(ex.getCause()));
-          }
-        }
-        if (all) {
-          return;
-        }
-        if (stopped) {
-          // shutting down with a sink down: leave these events uncommitted for the next run
-          throw new Abandon();
-        }
-        Thread.sleep(backoff);
-        backoff = Math.min(backoff * 2, 5_000);
-      }
     }
 
     private DeadLetter letter(
