@@ -1,0 +1,169 @@
+package dev.scoreline.kafka;
+
+import dev.scoreline.core.error.ErrorCode;
+import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.stream.spi.EventSource;
+import dev.scoreline.stream.spi.SourceRecord;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Kafka topic as a streaming surface's source: one consumer in the surface's consumer group
+ * ({@code scoreline-<surface>} unless configured), auto-commit off. Offsets are committed only
+ * through {@link #commit}, which the processor calls once every record below the offsets was
+ * acknowledged by the sinks; on a rebalance the processor first finishes the records in flight of
+ * the revoked partitions and the source commits their positions before giving them up. Scale out by
+ * adding partitions and instances with the same group.
+ *
+ * <p>Per-entity ordering across instances requires the topic to be keyed by the entity (the
+ * producer's record key), so one entity's events live in one partition.
+ *
+ * <p>Used by one thread (the processor's dispatcher), as {@link KafkaConsumer} requires; {@link
+ * #lag} reads values that thread publishes.
+ */
+final class KafkaEventSource implements EventSource {
+  private static final Logger log = LoggerFactory.getLogger(KafkaEventSource.class);
+
+  private final String topic;
+  private final String group;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Duration pollTimeout;
+  private final Map<Integer, Long> delivered = new ConcurrentHashMap<>();
+  private final Map<Integer, Long> committed = new ConcurrentHashMap<>();
+  private final Map<Integer, Long> behind = new ConcurrentHashMap<>();
+
+  KafkaEventSource(
+      String topic, String group, String reset, KafkaSettings settings, Duration pollTimeout) {
+    this.topic = topic;
+    this.group = group;
+    this.pollTimeout = pollTimeout;
+    Map<String, Object> c = settings.clientConfig();
+    c.put("group.id", group);
+    c.put("enable.auto.commit", "false");
+    c.putIfAbsent("auto.offset.reset", reset);
+    c.putIfAbsent("client.id", group + "-" + ProcessHandle.current().pid());
+    try {
+      this.consumer =
+          new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    } catch (KafkaException e) {
+      throw new ScorelineException(
+          ErrorCode.USER_ERROR,
+          "stream.source",
+          "cannot create the Kafka consumer: " + e.getMessage(),
+          e);
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "kafka:" + topic;
+  }
+
+  @Override
+  public void start(Revocation revocation) {
+    consumer.subscribe(
+        List.of(topic),
+        new ConsumerRebalanceListener() {
+          @Override
+          public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            List<Integer> ps = new ArrayList<>();
+            for (TopicPartition tp : partitions) {
+              ps.add(tp.partition());
+            }
+            Map<Integer, Long> offsets = revocation.revoking(ps);
+            commitNow(offsets);
+            for (Integer p : ps) {
+              delivered.remove(p);
+              committed.remove(p);
+              behind.remove(p);
+            }
+            log.info("{}: partitions {} revoked after committing {}", describe(), ps, offsets);
+          }
+
+          @Override
+          public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            log.info("{}: partitions assigned {}", describe(), partitions);
+          }
+        });
+  }
+
+  @Override
+  public List<SourceRecord> poll(int max, Duration timeout) {
+    ConsumerRecords<byte[], byte[]> recs =
+        consumer.poll(timeout.compareTo(pollTimeout) < 0 ? timeout : pollTimeout);
+    List<SourceRecord> out = new ArrayList<>(recs.count());
+    for (ConsumerRecord<byte[], byte[]> r : recs) {
+      long micros =
+          r.timestampType() == TimestampType.NO_TIMESTAMP_TYPE
+              ? System.currentTimeMillis() * 1000
+              : r.timestamp() * 1000;
+      byte[] value = r.value() == null ? new byte[0] : r.value();
+      out.add(new SourceRecord(r.partition(), r.offset(), micros, value));
+      delivered.merge(r.partition(), r.offset() + 1, Math::max);
+    }
+    for (TopicPartition tp : consumer.assignment()) {
+      OptionalLong lag = consumer.currentLag(tp);
+      behind.put(tp.partition(), lag.isPresent() ? lag.getAsLong() : 0L);
+    }
+    return out;
+  }
+
+  @Override
+  public void commit(Map<Integer, Long> nextOffsets) {
+    commitNow(nextOffsets);
+  }
+
+  private void commitNow(Map<Integer, Long> nextOffsets) {
+    if (nextOffsets.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
+    nextOffsets.forEach((p, o) -> m.put(new TopicPartition(topic, p), new OffsetAndMetadata(o)));
+    try {
+      consumer.commitSync(m);
+    } catch (KafkaException e) {
+      throw new ScorelineException(
+          ErrorCode.UNAVAILABLE, "Kafka offset commit for group " + group + " failed: " + e, e);
+    }
+    nextOffsets.forEach((p, o) -> committed.merge(p, o, Math::max));
+  }
+
+  @Override
+  public long lag() {
+    long lag = 0;
+    for (Map.Entry<Integer, Long> e : delivered.entrySet()) {
+      lag += Math.max(0, e.getValue() - committed.getOrDefault(e.getKey(), 0L));
+    }
+    for (Long b : behind.values()) {
+      lag += b;
+    }
+    return lag;
+  }
+
+  @Override
+  public void close() {
+    try {
+      consumer.close(
+          org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(10)));
+    } catch (KafkaException e) {
+      log.warn("{}: closing the consumer: {}", describe(), e.toString());
+    }
+  }
+}

@@ -1,0 +1,347 @@
+package dev.scoreline.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scoreline.core.feature.FeatureRegistry;
+import dev.scoreline.core.feature.online.OnlineFeatureStore;
+import dev.scoreline.core.model.InferenceMetrics;
+import dev.scoreline.core.model.InferenceResponse;
+import dev.scoreline.core.model.ModelManager;
+import dev.scoreline.core.model.ModelRepository;
+import dev.scoreline.core.surface.SnapshotLists;
+import dev.scoreline.core.surface.SurfaceEngine;
+import dev.scoreline.core.surface.Surfaces;
+import dev.scoreline.onnx.OnnxRuntime;
+import dev.scoreline.rocksdb.RocksDbKvStore;
+import dev.scoreline.stream.StreamProcessor;
+import dev.scoreline.stream.StreamService;
+import dev.scoreline.stream.fraud.CardTransactions;
+import dev.scoreline.stream.fraud.FraudExample;
+import dev.scoreline.stream.fraud.Mlp;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The fraud-check surface on a real in-process Kafka 4 broker: a keyed source topic with 3
+ * partitions, results to a topic, poison events to a dead-letter topic with provenance headers,
+ * offsets committed for the surface's consumer group only after the sinks acknowledged.
+ */
+class KafkaStreamTest {
+  static final ObjectMapper MAPPER = new ObjectMapper();
+  static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
+  static EmbeddedKafka kafka;
+  static byte[] model;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kafka = EmbeddedKafka.start();
+    SplittableRandom r = new SplittableRandom(1);
+    float[][] x = new float[16][21];
+    int[] y = new int[16];
+    for (int i = 0; i < 16; i++) {
+      for (int j = 0; j < 21; j++) {
+        x[i][j] = (float) r.nextDouble();
+      }
+      y[i] = i % 2;
+    }
+    model =
+        Mlp.train(x, y, new Mlp.Settings(4, 1, 8, 0.01, 0, 1)).toOnnx("features", "score", null);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    kafka.close();
+  }
+
+  /** The project, its stores and engine, with the surface reading {@code topic}. */
+  final class Project implements AutoCloseable {
+    final Path project;
+    final CardTransactions data;
+    final RocksDbKvStore kv;
+    final FeatureRegistry registry;
+    final OnlineFeatureStore store;
+    final OnnxRuntime runtime = new OnnxRuntime();
+    final ExecutorService workers = Executors.newFixedThreadPool(2);
+    final ModelManager manager;
+    final SurfaceEngine engine;
+
+    Project(String topic, String group) throws Exception {
+      project = dir.resolve("project");
+      data = CardTransactions.generate(3, 30, 2, NOW.getEpochSecond() * 1_000_000L, 0.2);
+      FraudExample.writeProject(project, data, NOW.minusSeconds(864_000));
+      String source =
+          "  source: {type: kafka, topic: "
+              + topic
+              + ", group: "
+              + group
+              + ", bootstrap-servers: \""
+              + kafka.bootstrapServers()
+              + "\"}";
+      Files.writeString(
+          project.resolve("surfaces/fraud-check.yaml"),
+          FraudExample.surfaceYaml(source, "    kafka: {topic: " + topic + ".scores}")
+              .replace("  lanes: 2", "  lanes: 2\n  dead-letters: {type: kafka}"));
+      Files.createDirectories(project.resolve("models/fraud/1"));
+      Files.write(project.resolve("models/fraud/1/model.onnx"), model);
+      kv = RocksDbKvStore.open(project.resolve(".scoreline/online"));
+      registry = FeatureRegistry.load(project);
+      store = new OnlineFeatureStore(kv, registry, Clock.systemUTC());
+      FraudExample.pushCards(store, data, NOW.minusSeconds(864_000));
+      manager =
+          new ModelManager(
+              new ModelRepository(project.resolve("models")),
+              List.of(runtime),
+              new InferenceMetrics(new SimpleMeterRegistry()),
+              workers);
+      manager.loadAll(List.of("fraud"));
+      engine =
+          new SurfaceEngine(
+              Surfaces.load(project, registry),
+              store,
+              new SnapshotLists(kv),
+              q -> {
+                try {
+                  return CompletableFuture.<InferenceResponse>completedFuture(manager.infer(q));
+                } catch (RuntimeException e) {
+                  return CompletableFuture.failedFuture(e);
+                }
+              },
+              null,
+              workers,
+              null);
+    }
+
+    StreamService start() {
+      // found by ServiceLoader, as in the CLI
+      return StreamService.start(
+          engine,
+          registry,
+          store,
+          kv,
+          project.resolve(".scoreline/stream"),
+          new SimpleMeterRegistry(),
+          StreamService.Options.defaults());
+    }
+
+    @Override
+    public void close() {
+      manager.close();
+      workers.shutdownNow();
+      runtime.close();
+      kv.close();
+    }
+  }
+
+  static void produce(String topic, List<byte[]> keys, List<byte[]> values) throws Exception {
+    try (KafkaProducer<byte[], byte[]> p =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", kafka.bootstrapServers(), "acks", "all", "linger.ms", "5"),
+            new ByteArraySerializer(),
+            new ByteArraySerializer())) {
+      List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+      for (int i = 0; i < values.size(); i++) {
+        fs.add(p.send(new ProducerRecord<>(topic, keys.get(i), values.get(i))));
+      }
+      for (java.util.concurrent.Future<?> f : fs) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  static List<ConsumerRecord<byte[], byte[]>> consume(String topic, int atLeast, Duration timeout) {
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(
+            Map.of(
+                "bootstrap.servers",
+                kafka.bootstrapServers(),
+                "group.id",
+                "reader-" + topic + "-" + System.nanoTime(),
+                "auto.offset.reset",
+                "earliest"),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      c.subscribe(List.of(topic));
+      long end = System.nanoTime() + timeout.toNanos();
+      while (out.size() < atLeast && System.nanoTime() < end) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+      // anything more that is already there
+      c.poll(Duration.ofMillis(300)).forEach(out::add);
+    }
+    return out;
+  }
+
+  static long committed(String group, String topic, int partitions) throws Exception {
+    try (Admin a = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      Map<TopicPartition, OffsetAndMetadata> m =
+          a.listConsumerGroupOffsets(group)
+              .partitionsToOffsetAndMetadata()
+              .get(30, TimeUnit.SECONDS);
+      long sum = 0;
+      for (Map.Entry<TopicPartition, OffsetAndMetadata> e : m.entrySet()) {
+        if (e.getKey().topic().equals(topic) && e.getValue() != null) {
+          sum += e.getValue().offset();
+        }
+      }
+      return sum;
+    }
+  }
+
+  static long endOffsets(String topic, int partitions) throws Exception {
+    try (Admin a = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      Map<TopicPartition, OffsetSpec> q = new HashMap<>();
+      for (int p = 0; p < partitions; p++) {
+        q.put(new TopicPartition(topic, p), OffsetSpec.latest());
+      }
+      long sum = 0;
+      for (var e : a.listOffsets(q).all().get(30, TimeUnit.SECONDS).values()) {
+        sum += e.offset();
+      }
+      return sum;
+    }
+  }
+
+  static String header(ConsumerRecord<byte[], byte[]> r, String name) {
+    Header h = r.headers().lastHeader(name);
+    return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+
+  static void awaitCommitted(String group, String topic, int partitions, long expected)
+      throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (committed(group, topic, partitions) < expected && System.nanoTime() < end) {
+      Thread.sleep(100);
+    }
+    assertThat(committed(group, topic, partitions)).isEqualTo(expected);
+  }
+
+  @Test
+  void kafkaSource_everyEventScored_offsetsCommitted_poisonToTheDeadLetterTopic() throws Exception {
+    String topic = "card-txns";
+    kafka.createTopic(topic, 3);
+    kafka.createTopic(topic + ".scores", 3);
+    kafka.createTopic(topic + ".dead-letters", 1);
+    try (Project p = new Project(topic, "g1")) {
+      List<byte[]> keys = new ArrayList<>();
+      List<byte[]> values = new ArrayList<>();
+      Set<String> ids = new HashSet<>();
+      for (CardTransactions.Txn t : p.data.transactions()) {
+        keys.add(Long.toString(t.cardId()).getBytes(StandardCharsets.UTF_8));
+        values.add(t.toJson());
+        ids.add(t.id());
+      }
+      keys.add("x".getBytes(StandardCharsets.UTF_8));
+      values.add("{not json".getBytes(StandardCharsets.UTF_8));
+      keys.add("y".getBytes(StandardCharsets.UTF_8));
+      values.add("{\"txn_id\": \"no-card\"}".getBytes(StandardCharsets.UTF_8));
+      produce(topic, keys, values);
+
+      try (StreamService svc = p.start()) {
+        StreamProcessor proc = svc.processor("fraud-check");
+        assertThat(proc.status().source()).isEqualTo("kafka:card-txns");
+        List<ConsumerRecord<byte[], byte[]>> results =
+            consume(topic + ".scores", ids.size(), Duration.ofSeconds(60));
+        Set<String> got = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : results) {
+          JsonNode n = MAPPER.readTree(r.value());
+          String id = n.get("event_id").asText();
+          got.add(id);
+          assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(id);
+          assertThat(header(r, "scoreline.event-id")).isEqualTo(id);
+        }
+        assertThat(got).isEqualTo(ids);
+        awaitCommitted("g1", topic, 3, values.size());
+        assertThat(proc.status().deadLetters()).isEqualTo(2);
+
+        List<ConsumerRecord<byte[], byte[]>> dead =
+            consume(topic + ".dead-letters", 2, Duration.ofSeconds(30));
+        assertThat(dead).hasSize(2);
+        Map<String, ConsumerRecord<byte[], byte[]>> byValue = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : dead) {
+          byValue.put(new String(r.value(), StandardCharsets.UTF_8), r);
+          assertThat(header(r, "scoreline.dlt.original.topic")).isEqualTo(topic);
+          assertThat(header(r, "scoreline.dlt.original.partition")).isNotNull();
+          assertThat(header(r, "scoreline.dlt.original.offset")).isNotNull();
+          assertThat(header(r, "scoreline.dlt.surface")).isEqualTo("fraud-check");
+        }
+        assertThat(header(byValue.get("{not json"), "scoreline.dlt.stage")).isEqualTo("parse");
+        ConsumerRecord<byte[], byte[]> noCard = byValue.get("{\"txn_id\": \"no-card\"}");
+        assertThat(header(noCard, "scoreline.dlt.stage")).isEqualTo("event");
+        assertThat(header(noCard, "scoreline.dlt.reason")).contains("card_id");
+        assertThat(header(noCard, "scoreline.event-id")).isEqualTo("no-card");
+      }
+    }
+  }
+
+  @Test
+  void restart_resumesFromTheCommittedOffsets() throws Exception {
+    String topic = "restart-txns";
+    kafka.createTopic(topic, 2);
+    kafka.createTopic(topic + ".scores", 1);
+    kafka.createTopic(topic + ".dead-letters", 1);
+    try (Project p = new Project(topic, "g2")) {
+      List<CardTransactions.Txn> txns = p.data.transactions();
+      int half = txns.size() / 2;
+      List<byte[]> keys = new ArrayList<>();
+      List<byte[]> values = new ArrayList<>();
+      for (CardTransactions.Txn t : txns) {
+        keys.add(Long.toString(t.cardId()).getBytes(StandardCharsets.UTF_8));
+        values.add(t.toJson());
+      }
+      produce(topic, keys.subList(0, half), values.subList(0, half));
+      try (StreamService svc = p.start()) {
+        awaitCommitted("g2", topic, 2, half);
+      }
+      produce(topic, keys.subList(half, txns.size()), values.subList(half, txns.size()));
+      try (StreamService svc = p.start()) {
+        awaitCommitted("g2", topic, 2, txns.size());
+      }
+      assertThat(endOffsets(topic, 2)).isEqualTo(txns.size());
+      // a graceful stop commits everything it processed: each event was scored exactly once
+      List<ConsumerRecord<byte[], byte[]>> results =
+          consume(topic + ".scores", txns.size(), Duration.ofSeconds(30));
+      Map<String, Integer> count = new HashMap<>();
+      for (ConsumerRecord<byte[], byte[]> r : results) {
+        count.merge(new String(r.key(), StandardCharsets.UTF_8), 1, Integer::sum);
+      }
+      assertThat(count).hasSize(txns.size());
+      assertThat(count.values()).allMatch(c -> c == 1);
+    }
+  }
+}
