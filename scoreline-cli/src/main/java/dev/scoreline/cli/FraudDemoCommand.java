@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.kafka.KafkaEvents;
 import dev.scoreline.rocksdb.RocksDbKvStore;
 import dev.scoreline.stream.StreamConfig;
 import dev.scoreline.stream.StreamProcessor;
@@ -49,9 +50,9 @@ import picocli.CommandLine.Spec;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "The fraud-check example (examples/fraud): stream synthetic card transactions through the",
-      "fraud-check surface and print alerts seconds after the events. --train retrains the",
-      "example's model on a fresh synthetic dataset first."
+      "The fraud-check example (examples/fraud): stream synthetic card transactions through the"
+          + " fraud-check surface and print alerts seconds after the events. --train retrains the"
+          + " example's model on a fresh synthetic dataset first."
     })
 final class FraudDemoCommand implements Callable<Integer> {
   static final String SURFACE = "fraud-check";
@@ -84,6 +85,13 @@ final class FraudDemoCommand implements Callable<Integer> {
 
   @Option(names = "--port", paramLabel = "PORT", description = "Default: ${DEFAULT-VALUE}.")
   int port = 8080;
+
+  @Option(
+      names = "--partitions",
+      paramLabel = "N",
+      description =
+          "Kafka source: partitions of the topic when the demo creates it (default: ${DEFAULT-VALUE}).")
+  int partitions = 3;
 
   @Option(names = "--quiet", description = "Do not print each alert.")
   boolean quiet;
@@ -143,11 +151,12 @@ final class FraudDemoCommand implements Callable<Integer> {
       long t0 = System.nanoTime();
       if (c.embeddedStream() != null) {
         send(data, "http://127.0.0.1:" + l.port() + "/v1/events/" + c.embeddedStream());
+      } else if (c.source().type().equals("kafka")) {
+        sendKafka(data, c.source().config());
       } else {
         throw new ScorelineException(
             ErrorCode.UNSUPPORTED,
-            "the demo feeds the embedded source; for Kafka, produce the events to the topic (see"
-                + " examples/fraud/README.md)");
+            "the demo feeds embedded and kafka sources, not " + c.source().type());
       }
       p.awaitIdle(Duration.ofMinutes(5));
       Thread.sleep(300);
@@ -176,6 +185,36 @@ final class FraudDemoCommand implements Callable<Integer> {
       long sleep = next - System.nanoTime();
       if (sleep > 0) {
         TimeUnit.NANOSECONDS.sleep(sleep);
+      }
+    }
+  }
+
+  /** Produces the transactions to the source topic, keyed by card, paced at the rate. */
+  private void sendKafka(CardTransactions data, Map<String, Object> source) throws Exception {
+    String topic = String.valueOf(source.get("topic"));
+    Object bs = source.get("bootstrap-servers");
+    Map<String, String> props = new java.util.LinkedHashMap<>();
+    if (source.get("properties") instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> props.put(String.valueOf(k), String.valueOf(v)));
+    }
+    try (KafkaEvents out = KafkaEvents.open(String.valueOf(bs), topic, props)) {
+      out.createTopicIfMissing(partitions, (short) 1);
+      int perTick = Math.max(1, rate / 20);
+      long next = System.nanoTime();
+      List<CardTransactions.Txn> txns = data.transactions();
+      for (int i = 0; i < txns.size(); i += perTick) {
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        for (int k = i; k < Math.min(txns.size(), i + perTick); k++) {
+          keys.add(Long.toString(txns.get(k).cardId()).getBytes(StandardCharsets.UTF_8));
+          values.add(txns.get(k).toJson());
+        }
+        out.send(keys, values).get(30, TimeUnit.SECONDS);
+        next += 50_000_000L;
+        long sleep = next - System.nanoTime();
+        if (sleep > 0) {
+          TimeUnit.NANOSECONDS.sleep(sleep);
+        }
       }
     }
   }

@@ -41,10 +41,10 @@ import picocli.CommandLine.Spec;
     description = {
       "Run a streaming surface (mode: streaming): score every event seconds after it arrives.",
       "",
-      "With an embedded source, events are accepted on POST /v1/events/<stream> (JSON lines) on",
-      "--port and appended to a durable log before the answer; results go to the sinks of the",
-      "surface's stream: section. Stops gracefully on Ctrl-C (in-flight events finish and are",
-      "committed). See docs/streaming.md."
+      "With an embedded source, events are accepted on POST /v1/events/<stream> (JSON lines) on"
+          + " --port and appended to a durable log before the answer; results go to the sinks of"
+          + " the surface's stream: section. Stops gracefully on Ctrl-C (in-flight events finish"
+          + " and are committed). See docs/streaming.md."
     },
     subcommands = {
       StreamCommand.Dlq.class,
@@ -57,7 +57,12 @@ final class StreamCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "SURFACE", description = "The streaming surface to run.")
+  // optional for picocli, so that the subcommands (dlq, tail, send, demo) parse without it
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "SURFACE",
+      description = "The streaming surface to run.")
   String surface;
 
   @Parameters(
@@ -85,6 +90,11 @@ final class StreamCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
+    if (surface == null) {
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(),
+          "Missing required parameter: 'SURFACE' (or a command: dlq, tail, send, demo)");
+    }
     StreamLauncher l =
         StreamLauncher.start(
             new StreamLauncher.Options(project, Set.of(surface), port, data, true));
@@ -153,10 +163,9 @@ final class StreamCommand implements Callable<Integer> {
     @Command(
         name = "list",
         mixinStandardHelpOptions = true,
-        description = {
-          "Show dead letters: offset, stage (parse, event, features, model), code, event id,",
-          "reason. Works while the surface runs (reads the log without locking it)."
-        })
+        description =
+            "Show dead letters: offset, stage (parse, event, features, model), code, event id,"
+                + " reason. Works while the surface runs (reads the log without locking it).")
     static final class ListCommand implements Callable<Integer> {
       @Spec CommandSpec spec;
 
@@ -216,11 +225,10 @@ final class StreamCommand implements Callable<Integer> {
     @Command(
         name = "replay",
         mixinStandardHelpOptions = true,
-        description = {
-          "Append the original events of dead letters [--from, --to) to the surface's stream again",
-          "(after fixing the cause). Each is replayed once unless --force. Against a running",
-          "server, pass --url (it holds the stream's lock)."
-        })
+        description =
+            "Append the original events of dead letters [--from, --to) to the surface's stream"
+                + " again (after fixing the cause). Each is replayed once unless --force. Against a"
+                + " running server, pass --url (it holds the stream's lock).")
     static final class Replay implements Callable<Integer> {
       @Spec CommandSpec spec;
 
@@ -390,10 +398,9 @@ final class StreamCommand implements Callable<Integer> {
   @Command(
       name = "send",
       mixinStandardHelpOptions = true,
-      description = {
-        "POST a JSON-lines file of events to a running stream (POST /v1/events/STREAM), in",
-        "batches; waits and retries when the server answers 429 (backpressure)."
-      })
+      description =
+          "POST a JSON-lines file of events to a running stream (POST /v1/events/STREAM), in"
+              + " batches; waits and retries when the server answers 429 (backpressure).")
   static final class Send implements Callable<Integer> {
     @Spec CommandSpec spec;
 
