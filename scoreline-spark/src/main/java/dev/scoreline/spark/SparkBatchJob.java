@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.spark.JobExecutionStatus;
+import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkJobInfo;
 import org.apache.spark.SparkStageInfo;
@@ -426,6 +427,17 @@ public final class SparkBatchJob {
     if (o == null) {
       out.println(USAGE);
       return 0;
+    }
+    try {
+      // before any executor is asked for: a store the cluster cannot share fails at once
+      String master = new SparkConf().get("spark.master", "local[*]");
+      checkStore(
+          ProjectConfig.load(o.project().toAbsolutePath().normalize()),
+          master.startsWith("local"),
+          master);
+    } catch (ScorelineException | IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      return 2;
     }
     SparkSession session =
         SparkSession.builder().appName("scoreline batch " + o.surface()).getOrCreate();
