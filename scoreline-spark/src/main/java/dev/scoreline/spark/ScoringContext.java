@@ -40,6 +40,9 @@ final class ScoringContext implements AutoCloseable {
 
   private static boolean hookAdded;
 
+  /** Contexts opened in this JVM so far (tests check one per run in {@code local[N]} mode). */
+  static final AtomicInteger OPENED = new AtomicInteger();
+
   private final String runId;
   private final ProjectStores stores;
   private final Surface surface;
@@ -121,6 +124,7 @@ final class ScoringContext implements AutoCloseable {
       long t0 = System.nanoTime();
       c = new ScoringContext(Path.of(project), surface, runId);
       OPEN.put(key, c);
+      OPENED.incrementAndGet();
       if (!hookAdded) {
         Runtime.getRuntime()
             .addShutdownHook(new Thread(ScoringContext::closeAll, "scoreline-spark-close"));

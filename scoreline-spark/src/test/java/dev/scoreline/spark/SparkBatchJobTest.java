@@ -95,12 +95,15 @@ class SparkBatchJobTest {
   void sparkRun_writesTheLocalEnginesSnapshot_keyByKeyByteForByte() throws IOException {
     Path users = usersFile("users-120.csv", 1, 120);
     BatchRunSummary local = LocalEngine.batch(project, SURFACE, users, 4, 2, 3);
+    int opened = ScoringContext.OPENED.get();
 
     SparkBatchJob.Result r =
         SparkBatchJob.run(
             sc,
             SparkBatchJob.Options.of(project, SURFACE).withEntitiesFile(users).withPartitions(5));
 
+    // one model session and store connection for the run: the driver's, shared by the 5 tasks
+    assertThat(ScoringContext.OPENED.get() - opened).isEqualTo(1);
     assertThat(r.snapshotId()).isNotEqualTo(local.snapshotId());
     assertThat(kv.currentSnapshot(SURFACE)).contains(r.snapshotId());
     assertThat(r.kept()).startsWith(r.snapshotId(), local.snapshotId());
