@@ -1,0 +1,362 @@
+package dev.scoreline.bench.stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scoreline.core.feature.FeatureRegistry;
+import dev.scoreline.core.feature.online.OnlineFeatureStore;
+import dev.scoreline.core.model.InferenceMetrics;
+import dev.scoreline.core.model.InferenceResponse;
+import dev.scoreline.core.model.ModelManager;
+import dev.scoreline.core.model.ModelRepository;
+import dev.scoreline.core.surface.SnapshotLists;
+import dev.scoreline.core.surface.SurfaceEngine;
+import dev.scoreline.core.surface.Surfaces;
+import dev.scoreline.onnx.OnnxRuntime;
+import dev.scoreline.rocksdb.RocksDbKvStore;
+import dev.scoreline.stream.EmbeddedStreams;
+import dev.scoreline.stream.StreamProcessor;
+import dev.scoreline.stream.StreamService;
+import dev.scoreline.stream.fraud.CardTransactions;
+import dev.scoreline.stream.fraud.FraudExample;
+import dev.scoreline.stream.log.EventLog;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Load driver of the embedded streaming engine: the fraud-check example surface (its trained ONNX
+ * model, 8 windowed features updated per event, RocksDB stores, fsynced logs), in process.
+ *
+ * <ol>
+ *   <li><b>max</b>: {@code --events} transactions are appended to the durable log first, then the
+ *       processor starts and drains them: sustained events/s (after a warm-up backlog).
+ *   <li><b>latency</b>: an open-loop feeder appends at {@code --rate} events/s (default: half of
+ *       the measured max) in batches every 10 ms for {@code --seconds}; a reader follows the result
+ *       log; event-to-result latency = result readable (fsynced) minus event accepted (fsynced).
+ * </ol>
+ *
+ * <pre>
+ * java -cp "scoreline-bench/target/scoreline-bench.jar:scoreline-bench/target/lib/*" \
+ *   dev.scoreline.bench.stream.StreamBench --model examples/fraud/models/fraud/1/model.onnx
+ * </pre>
+ */
+public final class StreamBench {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private StreamBench() {}
+
+  static final class Args {
+    Path model = Path.of("examples/fraud/models/fraud/1/model.onnx");
+    int events = 100_000;
+    int warmup = 20_000;
+    int cards = 20_000;
+    double rate = -1;
+    int seconds = 20;
+    int lanes = 2;
+    int batch = 256;
+    boolean fsync = true;
+    String mode = "both";
+
+    static Args parse(String[] a) {
+      Args r = new Args();
+      for (int i = 0; i < a.length; i++) {
+        switch (a[i]) {
+          case "--model" -> r.model = Path.of(a[++i]);
+          case "--events" -> r.events = Integer.parseInt(a[++i]);
+          case "--warmup" -> r.warmup = Integer.parseInt(a[++i]);
+          case "--cards" -> r.cards = Integer.parseInt(a[++i]);
+          case "--rate" -> r.rate = Double.parseDouble(a[++i]);
+          case "--seconds" -> r.seconds = Integer.parseInt(a[++i]);
+          case "--lanes" -> r.lanes = Integer.parseInt(a[++i]);
+          case "--batch" -> r.batch = Integer.parseInt(a[++i]);
+          case "--no-fsync" -> r.fsync = false;
+          case "--mode" -> r.mode = a[++i];
+          default -> throw new IllegalArgumentException("unknown argument " + a[i]);
+        }
+      }
+      return r;
+    }
+  }
+
+  /** A project with the fraud-check surface, its stores and a started engine. */
+  static final class Setup implements AutoCloseable {
+    final Path dir;
+    final RocksDbKvStore kv;
+    final OnnxRuntime runtime = new OnnxRuntime();
+    final ExecutorService workers = Executors.newFixedThreadPool(2);
+    final ModelManager manager;
+    final SurfaceEngine engine;
+    final FeatureRegistry registry;
+    final OnlineFeatureStore store;
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+    Setup(Args a, CardTransactions data) throws Exception {
+      this(a, data, null);
+    }
+
+    /** With {@code surfaceYaml} as the fraud-check surface (null: the embedded example). */
+    Setup(Args a, CardTransactions data, String surfaceYaml) throws Exception {
+      dir = Files.createTempDirectory("scoreline-stream-bench");
+      FraudExample.writeProject(dir, data, Instant.now().minusSeconds(86_400));
+      Files.writeString(
+          dir.resolve("surfaces/fraud-check.yaml"),
+          surfaceYaml != null
+              ? surfaceYaml
+              : FraudExample.surfaceYaml(FraudExample.EMBEDDED_SOURCE, "")
+                  .replace(
+                      "  lanes: 2",
+                      "  lanes: "
+                          + a.lanes
+                          + "\n  batch-size: "
+                          + a.batch
+                          + "\n  max-lag: 10000000"));
+      Files.createDirectories(dir.resolve("models/fraud/1"));
+      Files.copy(a.model, dir.resolve("models/fraud/1/model.onnx"));
+      kv = RocksDbKvStore.open(dir.resolve(".scoreline/online"));
+      registry = FeatureRegistry.load(dir);
+      store = new OnlineFeatureStore(kv, registry, Clock.systemUTC());
+      FraudExample.pushCards(store, data, Instant.now().minusSeconds(86_400));
+      manager =
+          new ModelManager(
+              new ModelRepository(dir.resolve("models")),
+              List.of(runtime),
+              new InferenceMetrics(meters),
+              workers);
+      manager.loadAll(List.of("fraud"));
+      engine =
+          new SurfaceEngine(
+              Surfaces.load(dir, registry),
+              store,
+              new SnapshotLists(kv),
+              r -> {
+                try {
+                  return CompletableFuture.<InferenceResponse>completedFuture(manager.infer(r));
+                } catch (RuntimeException e) {
+                  return CompletableFuture.failedFuture(e);
+                }
+              },
+              null,
+              workers,
+              meters);
+    }
+
+    Path data() {
+      return dir.resolve(".scoreline/stream");
+    }
+
+    StreamService start(boolean fsync) {
+      EventLog.Options logs = new EventLog.Options(64L << 20, fsync);
+      return StreamService.start(
+          engine,
+          registry,
+          store,
+          kv,
+          data(),
+          meters,
+          new StreamService.Options(logs, null, java.util.Set.of()));
+    }
+
+    @Override
+    public void close() throws Exception {
+      manager.close();
+      workers.shutdownNow();
+      runtime.close();
+      kv.close();
+      try (Stream<Path> s = Files.walk(dir)) {
+        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  static List<byte[]> events(CardTransactions data, int n) {
+    List<byte[]> out = new ArrayList<>(n);
+    List<CardTransactions.Txn> t = data.transactions();
+    for (int i = 0; i < n; i++) {
+      out.add(t.get(i % t.size()).toJson());
+    }
+    return out;
+  }
+
+  /** Logback's default is DEBUG on the console: the drivers log warnings only. */
+  static void quietLogs() {
+    ((ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(ch.qos.logback.classic.Level.WARN);
+  }
+
+  public static void main(String[] argv) throws Exception {
+    quietLogs();
+    Args a = Args.parse(argv);
+    long end = Instant.now().getEpochSecond() * 1_000_000L;
+    int days = Math.max(1, (int) Math.ceil((a.events + a.warmup) / (a.cards * 3.0)));
+    CardTransactions data = CardTransactions.generate(42, a.cards, days, end, 0.03);
+    System.out.printf(
+        Locale.ROOT,
+        "stream bench: fraud-check, %d cards, %d lanes, batch %d, fsync %s, %d cores%n",
+        a.cards,
+        a.lanes,
+        a.batch,
+        a.fsync,
+        Runtime.getRuntime().availableProcessors());
+    double max = -1;
+    if (!a.mode.equals("latency")) {
+      max = maxThroughput(a, data);
+    }
+    if (!a.mode.equals("max")) {
+      double rate = a.rate > 0 ? a.rate : max / 2;
+      latency(a, data, rate);
+    }
+  }
+
+  /** Appends the backlog first, then measures how fast the processor drains it. */
+  static double maxThroughput(Args a, CardTransactions data) throws Exception {
+    try (Setup s = new Setup(a, data)) {
+      List<byte[]> events = events(data, a.warmup + a.events);
+      long t0 = System.nanoTime();
+      try (EmbeddedStreams streams =
+          EmbeddedStreams.open(
+              s.data().resolve("streams"), new EventLog.Options(64L << 20, a.fsync))) {
+        EventLog log = streams.declare("transactions", Long.MAX_VALUE);
+        for (int i = 0; i < events.size(); i += 500) {
+          log.appendSync(events.subList(i, Math.min(events.size(), i + 500)));
+        }
+      }
+      double ingest = events.size() / ((System.nanoTime() - t0) / 1e9);
+      try (StreamService svc = s.start(a.fsync)) {
+        StreamProcessor p = svc.processor("fraud-check");
+        waitFor(p, a.warmup);
+        long w = p.status().results() + p.status().deadLetters();
+        long t1 = System.nanoTime();
+        long cpu0 = cpuNanos();
+        if (!p.awaitIdle(Duration.ofMinutes(10))) {
+          throw new IllegalStateException("did not drain");
+        }
+        double secs = (System.nanoTime() - t1) / 1e9;
+        long cpu = cpuNanos() - cpu0;
+        long done = p.status().results() + p.status().deadLetters() - w;
+        double rate = done / secs;
+        System.out.printf(
+            Locale.ROOT,
+            "max: %d events drained in %.2f s = %.0f events/s (after %d warm-up events), %.0f us"
+                + " of CPU per event (%.2f cores busy); durable ingest (500-event batches, one"
+                + " thread) %.0f events/s%n",
+            done,
+            secs,
+            rate,
+            w,
+            cpu / 1000.0 / done,
+            cpu / 1e9 / secs,
+            ingest);
+        return rate;
+      }
+    }
+  }
+
+  private static void waitFor(StreamProcessor p, long n) throws InterruptedException {
+    while (p.status().results() + p.status().deadLetters() < n) {
+      Thread.sleep(5);
+    }
+  }
+
+  /** Open-loop feed at {@code rate}; latency = result readable - event accepted. */
+  static void latency(Args a, CardTransactions data, double rate) throws Exception {
+    try (Setup s = new Setup(a, data)) {
+      List<byte[]> events = events(data, a.warmup + (int) Math.ceil(rate * (a.seconds + 3)) + 1);
+      try (StreamService svc = s.start(a.fsync)) {
+        StreamProcessor p = svc.processor("fraud-check");
+        EventLog results = svc.resultLog("fraud-check");
+        // warm-up (JIT, caches): a backlog of --warmup events, drained before the measured feed
+        for (int i = 0; i < a.warmup; i += 500) {
+          svc.append("transactions", events.subList(i, Math.min(a.warmup, i + 500))).join();
+        }
+        p.awaitIdle(Duration.ofMinutes(5));
+        events = events.subList(a.warmup, events.size());
+        Histogram h = new Histogram(60_000_000L, 3);
+        AtomicBoolean stop = new AtomicBoolean();
+        long warmEnd = micros(Instant.now()) + 3_000_000L;
+        Thread reader =
+            new Thread(
+                () -> {
+                  try (EventLog.Reader r = results.reader(results.endOffset())) {
+                    while (!stop.get()) {
+                      List<EventLog.Entry> es = r.poll(4096, 50, TimeUnit.MILLISECONDS);
+                      long now = micros(Instant.now());
+                      for (EventLog.Entry e : es) {
+                        JsonNode n = MAPPER.readTree(e.payload());
+                        long accepted = micros(Instant.parse(n.get("accepted_at").asText()));
+                        if (accepted >= warmEnd) {
+                          h.recordValue(Math.max(0, Math.min(now - accepted, 59_000_000L)));
+                        }
+                      }
+                    }
+                  } catch (Exception e) {
+                    throw new RuntimeException(e);
+                  }
+                },
+                "bench-results");
+        reader.start();
+        int perTick = Math.max(1, (int) Math.round(rate / 100));
+        long tick = 10_000_000L;
+        long next = System.nanoTime();
+        long stopAt = next + TimeUnit.SECONDS.toNanos(a.seconds + 3);
+        int i = 0;
+        long behind = 0;
+        while (System.nanoTime() < stopAt && i < events.size()) {
+          int to = Math.min(events.size(), i + perTick);
+          svc.append(
+              "transactions", events.subList(i, to)); // async: the durable ack is not awaited
+          i = to;
+          next += tick;
+          long sleep = next - System.nanoTime();
+          if (sleep > 0) {
+            TimeUnit.NANOSECONDS.sleep(sleep);
+          } else {
+            behind++;
+          }
+        }
+        p.awaitIdle(Duration.ofMinutes(2));
+        Thread.sleep(200);
+        stop.set(true);
+        reader.join();
+        System.out.printf(
+            Locale.ROOT,
+            "latency at %.0f events/s for %d s (%d events, feeder late on %d ticks): p50 %.1f ms,"
+                + " p99 %.1f ms, p99.9 %.1f ms, max %.1f ms (%d measured)%n",
+            rate,
+            a.seconds,
+            i,
+            behind,
+            h.getValueAtPercentile(50) / 1000.0,
+            h.getValueAtPercentile(99) / 1000.0,
+            h.getValueAtPercentile(99.9) / 1000.0,
+            h.getMaxValue() / 1000.0,
+            h.getTotalCount());
+      }
+    }
+  }
+
+  /** CPU time of this process so far. */
+  static long cpuNanos() {
+    return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+  }
+
+  static long micros(Instant t) {
+    return t.getEpochSecond() * 1_000_000L + t.getNano() / 1000;
+  }
+}
