@@ -193,6 +193,10 @@ final class StreamEvent {
       return Math.multiplyExact(n.longValue(), 1000L);
     }
     if (t instanceof String s) {
+      long fast = Json.parseIsoMicros(s);
+      if (fast != Long.MIN_VALUE) {
+        return fast;
+      }
       try {
         Instant i;
         try {
