@@ -449,10 +449,16 @@ public final class DotProductTopK {
 
   /** {@link #dot} for two consecutive users at once: each panel load serves both. */
   static void dot2(float[][] panel, float[] u, int uo, int dim, float[] a, float[] b, int width) {
-    java.util.Arrays.fill(a, 0, width, 0f);
-    java.util.Arrays.fill(b, 0, width, 0f);
     int vo = uo + dim;
-    int d = 0;
+    int d;
+    if (dim >= 2) {
+      first2x2(panel[0], panel[1], u[uo], u[uo + 1], u[vo], u[vo + 1], a, b, width);
+      d = 2;
+    } else {
+      java.util.Arrays.fill(a, 0, width, 0f);
+      java.util.Arrays.fill(b, 0, width, 0f);
+      d = 0;
+    }
     for (; d + 2 <= dim; d += 2) {
       step2x2(
           panel[d], panel[d + 1], u[uo + d], u[uo + d + 1], u[vo + d], u[vo + d + 1], a, b, width);
@@ -460,6 +466,25 @@ public final class DotProductTopK {
     if (d < dim) {
       step1(panel[d], u[uo + d], a, width);
       step1(panel[d], u[vo + d], b, width);
+    }
+  }
+
+  /** The first two dimensions, from zero (no load of the score rows). */
+  private static void first2x2(
+      float[] p0,
+      float[] p1,
+      float a0,
+      float a1,
+      float b0,
+      float b1,
+      float[] a,
+      float[] b,
+      int width) {
+    for (int j = 0; j < width; j++) {
+      float q0 = p0[j];
+      float q1 = p1[j];
+      a[j] = Math.fma(a1, q1, Math.fma(a0, q0, 0f));
+      b[j] = Math.fma(b1, q1, Math.fma(b0, q0, 0f));
     }
   }
 
