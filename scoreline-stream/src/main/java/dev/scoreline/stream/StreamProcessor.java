@@ -638,7 +638,7 @@ public final class StreamProcessor implements AutoCloseable {
       final int duplicates;
       final boolean[] done = new boolean[sinks.size() + 1];
 
-      @SuppressWarnings("unchecked")
+      @SuppressWarnings({"unchecked", "rawtypes"})
       final CompletableFuture<Void>[] futures = new CompletableFuture[sinks.size() + 1];
 
       InFlight(
