@@ -17,6 +17,7 @@ import dev.scoreline.onnx.OnnxRuntime;
 import dev.scoreline.server.ScorelineServer;
 import dev.scoreline.server.grpc.GrpcHealthService;
 import dev.scoreline.server.grpc.GrpcInferenceService;
+import dev.scoreline.stream.StreamService;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
@@ -129,6 +130,7 @@ public final class ServerLauncher implements AutoCloseable {
   private final RepositoryPoller poller;
   private final Project project;
   private SurfaceEngine surfaceEngine;
+  private StreamService streams;
   private ThreadPoolExecutor surfaceWorkers;
 
   private ServerLauncher(Options o) {
@@ -166,6 +168,19 @@ public final class ServerLauncher implements AutoCloseable {
       if (project != null && project.hasSurfaces()) {
         this.surfaceEngine = surfaceEngine(project, manager, registry);
         builder.surfaces(surfaceEngine);
+        if (!StreamService.streaming(project.surfaces().all()).isEmpty()) {
+          // the project's streaming surfaces run in this server too (POST /v1/events/{stream})
+          this.streams =
+              StreamService.start(
+                  surfaceEngine,
+                  project.registry(),
+                  project.onlineFeatures(),
+                  project.kvStore(),
+                  project.dir().resolve(".scoreline/stream"),
+                  registry,
+                  StreamService.Options.defaults());
+          builder.events(streams);
+        }
       }
       this.server = builder.build();
       server.start();
@@ -254,6 +269,9 @@ public final class ServerLauncher implements AutoCloseable {
   }
 
   private void closeQuietly() {
+    if (streams != null) {
+      streams.close();
+    }
     manager.close();
     if (surfaceWorkers != null) {
       surfaceWorkers.shutdownNow();

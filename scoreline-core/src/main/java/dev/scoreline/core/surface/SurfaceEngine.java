@@ -153,6 +153,10 @@ public final class SurfaceEngine {
       if (c instanceof NoCandidates nc) {
         return fallback(p, start, start + total, nc.reason, nc.getMessage());
       }
+      if (c instanceof ScorelineException se && se.code() == ErrorCode.DEADLINE_EXCEEDED) {
+        // the stage's own wait ran out at the deadline (a race with the wait above)
+        return fallback(p, start, start + total, "deadline", "deadline passed in " + stage.name);
+      }
       log.warn(
           "surface {}: {} failed, answering from the fallback: {}",
           s.name(),
