@@ -18,7 +18,8 @@ import java.util.List;
  * @param computedScores scores computed by this run (users × items for a dot-product job)
  * @param duration wall time of this run, publish included
  * @param finishedAt when the snapshot was published
- * @param kept published snapshots kept for rollback, newest (current) first
+ * @param kept published snapshots kept for rollback, newest (current) first, when the run ended
+ *     (empty in {@link SnapshotWriter#history})
  */
 public record BatchRunSummary(
     String name,
