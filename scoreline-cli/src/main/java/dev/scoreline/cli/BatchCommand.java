@@ -1,11 +1,10 @@
 package dev.scoreline.cli;
 
+import dev.scoreline.batch.BatchEntities;
 import dev.scoreline.batch.BatchRunSummary;
 import dev.scoreline.batch.SnapshotWriter;
 import dev.scoreline.batch.SurfaceSnapshotSource;
 import dev.scoreline.core.error.ScorelineException;
-import dev.scoreline.core.feature.Definitions.FeatureView;
-import dev.scoreline.core.feature.FeatureRef;
 import dev.scoreline.core.model.InferenceMetrics;
 import dev.scoreline.core.model.ModelManager;
 import dev.scoreline.core.model.ModelRepository;
@@ -15,13 +14,8 @@ import dev.scoreline.core.surface.Surface;
 import dev.scoreline.core.surface.SurfaceEngine;
 import dev.scoreline.onnx.OnnxRuntime;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -168,89 +162,12 @@ final class BatchCommand implements Callable<Integer> {
 
   /** Every entity with a row in the surface's entity view (offline store). */
   static List<Map<String, Object>> scanEntities(Project p, Surface s) {
-    Object named = s.spec().batch().get("entities");
-    FeatureView view;
-    if (named != null) {
-      view = p.registry().view(String.valueOf(named));
-    } else if (!s.entityFeatures().isEmpty()) {
-      FeatureRef first = s.entityFeatures().get(0);
-      view = p.registry().view(first.view());
-    } else {
-      throw ScorelineException.userError(
-          "batch.entities",
-          s.origin()
-              + ": name the feature view whose entities to score in batch.entities, or pass"
-              + " --entities FILE");
-    }
-    if (!view.entity().equals(s.entity().name())) {
-      throw ScorelineException.userError(
-          "batch.entities",
-          s.origin()
-              + ": view "
-              + view.name()
-              + " is of entity "
-              + view.entity()
-              + ", not "
-              + s.entity().name());
-    }
-    List<Map<String, Object>> out = new ArrayList<>();
-    var cols = s.entity().keys();
-    p.offlineStore()
-        .scanLatest(
-            view,
-            Instant.EPOCH,
-            Instant.now().plusSeconds(1),
-            row -> {
-              Map<String, Object> key = new LinkedHashMap<>();
-              for (int i = 0; i < cols.size(); i++) {
-                key.put(cols.get(i).name(), row.key().get(i));
-              }
-              out.add(key);
-            });
-    out.sort(
-        (a, b) -> String.valueOf(a.values()).compareTo(String.valueOf(b.values()))); // stable order
-    return out;
+    return BatchEntities.scan(p.registry(), p.offlineStore(), s);
   }
 
   /** Entities from a CSV file whose header names the key columns. */
   static List<Map<String, Object>> readEntities(Surface s, Path file) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file);
-    } catch (IOException e) {
-      throw ScorelineException.userError(
-          "--entities", "cannot read " + file + ": " + e.getMessage());
-    }
-    if (lines.isEmpty()) {
-      throw ScorelineException.userError("--entities", file + " is empty; it needs a header");
-    }
-    String[] header = lines.get(0).trim().split(",");
-    var cols = s.entity().keys();
-    for (var c : cols) {
-      if (!List.of(header).contains(c.name())) {
-        throw ScorelineException.userError(
-            "--entities",
-            file
-                + ": the header must name the key column '"
-                + c.name()
-                + "'; it has "
-                + List.of(header));
-      }
-    }
-    List<Map<String, Object>> out = new ArrayList<>();
-    for (int i = 1; i < lines.size(); i++) {
-      String line = lines.get(i).trim();
-      if (line.isEmpty()) {
-        continue;
-      }
-      String[] v = line.split(",", -1);
-      Map<String, Object> key = new LinkedHashMap<>();
-      for (int c = 0; c < header.length && c < v.length; c++) {
-        key.put(header[c], v[c]);
-      }
-      out.add(key);
-    }
-    return out;
+    return BatchEntities.read(s, file);
   }
 
   @Command(
