@@ -307,6 +307,24 @@ class RedisKvStoreRedisTest {
 
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void clientKill_beforeBatchedRecordRead_reconnectsAndReadsEveryRecord() {
+    List<FieldWrite> writes = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      writes.add(field("e" + i, "view", i, "p" + i));
+    }
+    store.mergeRecords("ns", writes);
+
+    assertThat(admin.clientKill(KillArgs.Builder.typeNormal().skipme())).isPositive();
+    List<Map<String, byte[]>> records = store.multiGetRecords("ns", keysOf("e", 301));
+
+    for (int i = 0; i < 300; i++) {
+      assertThat(payload(records.get(i).get("view"))).isEqualTo("p" + i);
+    }
+    assertThat(records.get(300)).isEmpty();
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void serverGone_callFailsUnavailable_withinTimeout() {
     RedisServerProcess doomed = RedisServerProcess.start();
     try (RedisKvStore onDoomed = RedisKvStore.connect(doomed.uri(0) + "?timeout=1s")) {
@@ -314,6 +332,9 @@ class RedisKvStoreRedisTest {
       doomed.close();
 
       assertThatThrownBy(() -> onDoomed.multiGet("ns", keys("k")))
+          .isInstanceOfSatisfying(
+              ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
+      assertThatThrownBy(() -> onDoomed.multiGetRecords("ns", keys("k", "j")))
           .isInstanceOfSatisfying(
               ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
     } finally {
