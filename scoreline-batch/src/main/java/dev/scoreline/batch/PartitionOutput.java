@@ -10,4 +10,11 @@ public interface PartitionOutput {
 
   /** Counts {@code n} scores computed (items ranked), for the run summary. */
   void scored(long n);
+
+  /**
+   * Counts {@code n} entities the partition wrote into the snapshot's namespace by itself instead
+   * of through {@link #put} (a Spark task writes from its executor), so that they enter the run's
+   * summary, history and progress as put entries do. Does nothing unless overridden.
+   */
+  default void written(long n) {}
 }

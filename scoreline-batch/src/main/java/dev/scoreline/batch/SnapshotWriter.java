@@ -422,6 +422,13 @@ public final class SnapshotWriter {
       totalScores.addAndGet(n);
     }
 
+    @Override
+    public void written(long n) {
+      entities += n;
+      totalEntities.addAndGet(n);
+      progress.advance(n);
+    }
+
     void flush() {
       if (buffer.isEmpty()) {
         return;

@@ -268,7 +268,7 @@ public final class SparkBatchJob {
                 false);
     SparkSnapshotSource source =
         new SparkSnapshotSource(
-            spark, scored, name, entities.size(), partitions, fingerprint, jobTag, progress);
+            spark, scored, name, entities.size(), partitions, fingerprint, jobTag);
     log.info(
         "batch {}: {} entities in {} partitions ({} at once) on {}, snapshot {}",
         name,
@@ -305,7 +305,7 @@ public final class SparkBatchJob {
         s.partitions(),
         s.resumedPartitions(),
         entities.size(),
-        source.computedEntities(),
+        s.computedEntities(),
         s.computedScores(),
         Duration.ofNanos(System.nanoTime() - start),
         s.kept());

@@ -3,7 +3,6 @@ package dev.scoreline.spark;
 import dev.scoreline.batch.PartitionOutput;
 import dev.scoreline.batch.SnapshotSource;
 import dev.scoreline.core.error.ScorelineException;
-import dev.scoreline.core.progress.ProgressListener;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -11,7 +10,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 
@@ -24,8 +22,9 @@ import org.apache.spark.api.java.JavaRDD;
  * publishes. The writer runs {@code concurrency} partitions at once, each from its own driver
  * thread; Spark schedules their tasks on the executors.
  *
- * <p>Entries are not passed through {@link PartitionOutput#put} (they never reach the driver), so
- * the writer's own entity counts stay 0; this source counts them instead.
+ * <p>Entries are not passed through {@link PartitionOutput#put} (they never reach the driver): the
+ * task's count of written entities is reported with {@link PartitionOutput#written}, so the run's
+ * summary, history ({@code scoreline batch status}) and progress count them as for a local run.
  */
 final class SparkSnapshotSource implements SnapshotSource {
   private final SparkContext sc;
@@ -35,8 +34,6 @@ final class SparkSnapshotSource implements SnapshotSource {
   private final int entities;
   private final String fingerprint;
   private final String jobTag;
-  private final ProgressListener progress;
-  private final AtomicLong computedEntities = new AtomicLong();
   private final AtomicBoolean cancelled = new AtomicBoolean();
 
   /**
@@ -51,8 +48,7 @@ final class SparkSnapshotSource implements SnapshotSource {
       int entities,
       int partitions,
       String fingerprint,
-      String jobTag,
-      ProgressListener progress) {
+      String jobTag) {
     this.sc = sc;
     this.scored = scored;
     this.name = name;
@@ -60,7 +56,6 @@ final class SparkSnapshotSource implements SnapshotSource {
     this.entities = entities;
     this.fingerprint = fingerprint;
     this.jobTag = jobTag;
-    this.progress = progress;
   }
 
   /** The partitions to ask for: at least 1, at most one per entity. */
@@ -105,14 +100,8 @@ final class SparkSnapshotSource implements SnapshotSource {
       sc.removeJobTag(jobTag);
     }
     long[] r = result[0].get(0);
+    out.written(r[1]);
     out.scored(r[2]);
-    computedEntities.addAndGet(r[1]);
-    progress.advance(r[1]);
-  }
-
-  /** Entities written by the partitions this run computed (not those resumed). */
-  long computedEntities() {
-    return computedEntities.get();
   }
 
   /** No more partitions start after this. */

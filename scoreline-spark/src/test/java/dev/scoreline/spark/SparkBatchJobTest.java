@@ -112,6 +112,11 @@ class SparkBatchJobTest {
     assertThat(r.entities()).isEqualTo(120);
     assertThat(r.computedEntities()).isEqualTo(120);
     assertThat(r.computedScores()).isEqualTo(local.computedScores()).isPositive();
+    // what `scoreline batch status` lists: the executors' entities counted as a local run's are
+    BatchRunSummary history = new SnapshotWriter(kv).history(SURFACE).get(0);
+    assertThat(history.snapshotId()).isEqualTo(r.snapshotId());
+    assertThat(history.entities()).isEqualTo(local.entities()).isEqualTo(120);
+    assertThat(history.computedEntities()).isEqualTo(120);
     Map<String, String> expected = entries(local.snapshotId());
     assertThat(expected).hasSize(120);
     assertThat(entries(r.snapshotId())).containsExactlyEntriesOf(expected);
