@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.broadcast.Broadcast;
 
 /**
  * Runs on an executor: scores one partition of entities and writes their ranked lists into the
@@ -41,8 +42,10 @@ final class PartitionScorer
   private final int size;
   private final String inputsVersion;
   private final int writeBatch;
+  private final Broadcast<ModelBundle> model;
 
   PartitionScorer(
+      Broadcast<ModelBundle> model,
       String project,
       String surface,
       String runId,
@@ -59,6 +62,7 @@ final class PartitionScorer
     this.size = size;
     this.inputsVersion = inputsVersion;
     this.writeBatch = writeBatch;
+    this.model = model;
   }
 
   @Override
@@ -70,7 +74,7 @@ final class PartitionScorer
     }
     List<Map<String, Object>> entities = new ArrayList<>();
     keys.forEachRemaining(entities::add);
-    ScoringContext context = ScoringContext.get(project, surface, runId);
+    ScoringContext context = ScoringContext.get(project, surface, runId, model::value);
     context.checkModelVersion(modelVersion);
     Output out = new Output(context.stores().kvStore());
     if (!entities.isEmpty()) {

@@ -10,6 +10,8 @@ import dev.scoreline.core.surface.Surface;
 import dev.scoreline.core.surface.SurfaceEngine;
 import dev.scoreline.onnx.OnnxRuntime;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * context of an earlier run of the same project and surface is closed when a new run's first task
  * arrives; the rest close when the JVM exits. In {@code local[N]} mode the driver and the tasks
  * share the driver's context, so an embedded RocksDB store is opened once.
+ *
+ * <p>The driver's context loads the model from the project's repository; an executor's context
+ * loads it from the {@link ModelBundle} the driver broadcast, written into a private temporary
+ * repository (deleted at close), so every executor scores with the driver's model files.
  */
 final class ScoringContext implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ScoringContext.class);
@@ -52,8 +59,13 @@ final class ScoringContext implements AutoCloseable {
   private final ModelManager manager;
   private final SurfaceEngine engine;
   private final String modelVersion;
+  private final Path bundleRepository;
 
-  private ScoringContext(Path project, String surfaceName, String runId) {
+  /**
+   * @param bundle the surface's model as broadcast by the driver, or null to load it from the
+   *     project's repository (the driver)
+   */
+  ScoringContext(Path project, String surfaceName, String runId, ModelBundle bundle) {
     this.runId = runId;
     if (!Files.isDirectory(project)) {
       throw ScorelineException.userError(
@@ -65,19 +77,30 @@ final class ScoringContext implements AutoCloseable {
               + " file system mounted at the same path");
     }
     this.stores = new ProjectStores(project);
+    Path models = stores.dir().resolve("models");
+    Path bundleDir = null;
     OnnxRuntime rt = null;
     ExecutorService inferPool = null;
     ExecutorService pipelinePool = null;
     ModelManager mm = null;
     try {
       this.surface = stores.surfaces().get(surfaceName);
+      if (bundle != null) {
+        if (!bundle.name().equals(surface.spec().model().name())) {
+          throw new IllegalStateException(
+              "broadcast model " + bundle.name() + " is not the surface's model");
+        }
+        bundleDir = Files.createTempDirectory("scoreline-models-");
+        bundle.writeTo(bundleDir);
+        models = bundleDir;
+      }
       int threads = Runtime.getRuntime().availableProcessors();
       rt = new OnnxRuntime();
       inferPool = Executors.newFixedThreadPool(threads, daemonThreads("scoreline-spark-infer-"));
       pipelinePool = Executors.newFixedThreadPool(threads, daemonThreads("scoreline-spark-"));
       mm =
           new ModelManager(
-              new ModelRepository(stores.dir().resolve("models")),
+              new ModelRepository(models),
               List.of(rt),
               new InferenceMetrics(new SimpleMeterRegistry()),
               inferPool);
@@ -94,10 +117,14 @@ final class ScoringContext implements AutoCloseable {
               stores::vectorIndex,
               pipelinePool,
               null);
+    } catch (IOException e) {
+      closeAll(mm, pipelinePool, inferPool, rt, stores, bundleDir);
+      throw new UncheckedIOException("cannot create a temporary model repository", e);
     } catch (RuntimeException | Error e) {
-      closeAll(mm, pipelinePool, inferPool, rt, stores);
+      closeAll(mm, pipelinePool, inferPool, rt, stores, bundleDir);
       throw e;
     }
+    this.bundleRepository = bundleDir;
     this.runtime = rt;
     this.infer = inferPool;
     this.pipeline = pipelinePool;
@@ -109,6 +136,15 @@ final class ScoringContext implements AutoCloseable {
    * the same project and surface is closed first.
    */
   static ScoringContext get(String project, String surface, String runId) {
+    return get(project, surface, runId, () -> null);
+  }
+
+  /**
+   * {@link #get(String, String, String)} for an executor: a context opened here loads the model
+   * from {@code bundle} (asked for only when a context is opened).
+   */
+  static ScoringContext get(
+      String project, String surface, String runId, Supplier<ModelBundle> bundle) {
     String key = project + '\0' + surface;
     ScoringContext stale;
     synchronized (OPEN) {
@@ -122,7 +158,7 @@ final class ScoringContext implements AutoCloseable {
         stale.closeQuietly();
       }
       long t0 = System.nanoTime();
-      c = new ScoringContext(Path.of(project), surface, runId);
+      c = new ScoringContext(Path.of(project), surface, runId, bundle.get());
       OPEN.put(key, c);
       OPENED.incrementAndGet();
       if (!hookAdded) {
@@ -205,7 +241,7 @@ final class ScoringContext implements AutoCloseable {
 
   @Override
   public void close() {
-    closeAll(manager, pipeline, infer, runtime, stores);
+    closeAll(manager, pipeline, infer, runtime, stores, bundleRepository);
   }
 
   private void closeQuietly() {
@@ -221,7 +257,8 @@ final class ScoringContext implements AutoCloseable {
       ExecutorService pipeline,
       ExecutorService infer,
       OnnxRuntime runtime,
-      ProjectStores stores) {
+      ProjectStores stores,
+      Path bundleRepository) {
     if (manager != null) {
       manager.close();
     }
@@ -235,6 +272,9 @@ final class ScoringContext implements AutoCloseable {
       runtime.close();
     }
     stores.close();
+    if (bundleRepository != null) {
+      ModelBundle.deleteQuietly(bundleRepository);
+    }
   }
 
   private static ThreadFactory daemonThreads(String prefix) {

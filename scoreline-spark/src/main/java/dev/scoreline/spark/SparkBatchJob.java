@@ -29,6 +29,7 @@ import org.apache.spark.SparkStageInfo;
 import org.apache.spark.SparkStatusTracker;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -205,9 +206,24 @@ public final class SparkBatchJob {
     String runId = UUID.randomUUID().toString();
     // in local mode the tasks run in this JVM and use this very context (one RocksDB opening)
     ScoringContext context = ScoringContext.get(dir.toString(), o.surface(), runId);
+    Broadcast<ModelBundle> model = null;
     try {
-      return run(sc, o, progress, dir, runId, context, start);
+      // the model's files go to the executors once, as a broadcast: each executor loads the
+      // driver's files, not whatever the shared repository holds when its first task starts
+      String modelName = context.surface().spec().model().name();
+      ModelBundle bundle = ModelBundle.read(context.stores().dir().resolve("models"), modelName);
+      model = sc.broadcast(bundle);
+      log.info(
+          "broadcast model {} ({} files, {} bytes) for run {}",
+          modelName,
+          bundle.paths().size(),
+          bundle.bytes(),
+          runId);
+      return run(sc, o, progress, dir, runId, context, model, start);
     } finally {
+      if (model != null) {
+        model.destroy();
+      }
       ScoringContext.release(runId);
     }
   }
@@ -219,6 +235,7 @@ public final class SparkBatchJob {
       Path dir,
       String runId,
       ScoringContext context,
+      Broadcast<ModelBundle> modelFiles,
       long start) {
     SparkContext spark = sc.sc();
     Surface surface = context.surface();
@@ -257,6 +274,7 @@ public final class SparkBatchJob {
         sc.parallelize(entities, partitions)
             .mapPartitionsWithIndex(
                 new PartitionScorer(
+                    modelFiles,
                     dir.toString(),
                     surface.name(),
                     runId,

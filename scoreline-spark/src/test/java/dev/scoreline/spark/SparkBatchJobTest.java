@@ -10,6 +10,8 @@ import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.surface.RankedList;
+import dev.scoreline.core.surface.SurfaceRequest;
+import dev.scoreline.core.surface.SurfaceResult;
 import dev.scoreline.redis.RedisKvStore;
 import dev.scoreline.testing.RedisServerProcess;
 import io.lettuce.core.KeyScanCursor;
@@ -256,6 +258,40 @@ class SparkBatchJobTest {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  @Test
+  void executorContext_loadsTheBroadcastModel_withoutTheSharedRepository() throws Exception {
+    String runId = "bundle-test";
+    try (ScoringContext driver = new ScoringContext(project, SURFACE, runId, null)) {
+      ModelBundle bundle =
+          ModelBundle.read(project.resolve("models"), driver.surface().spec().model().name());
+      // an executor's view of the project without its models/: only the broadcast can load it
+      Path elsewhere = dir.resolve("executor-view");
+      copyTree(project, elsewhere, project.resolve("models"));
+      assertThat(elsewhere.resolve("models")).doesNotExist();
+
+      try (ScoringContext executor = new ScoringContext(elsewhere, SURFACE, runId, bundle)) {
+        assertThat(executor.modelVersion()).isEqualTo(driver.modelVersion());
+        SurfaceRequest request = SurfaceRequest.of(Map.of("user_id", 1L));
+        SurfaceResult fromBundle = executor.engine().rank(SURFACE, request);
+        SurfaceResult fromRepository = driver.engine().rank(SURFACE, request);
+        assertThat(fromBundle.items()).isNotEmpty().isEqualTo(fromRepository.items());
+      }
+    }
+  }
+
+  private static void copyTree(Path from, Path to, Path skip) throws IOException {
+    try (var paths = Files.walk(from)) {
+      for (Path p : paths.filter(p -> !p.startsWith(skip)).toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+  }
 
   static Path usersFile(String name, int from, int to) throws IOException {
     StringBuilder csv = new StringBuilder("user_id\n");
