@@ -1,5 +1,7 @@
 package dev.scoreline.cli;
 
+import dev.scoreline.batch.BatchRunSummary;
+import dev.scoreline.batch.ExactCandidates;
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.progress.ProgressBar;
 import dev.scoreline.core.retrieval.VectorIndex;
@@ -26,7 +28,11 @@ import picocli.CommandLine.Spec;
       "Precompute each entity's candidates for a two-stage surface: the nearest items to its"
           + " query vector in the surface's index, published as a new KV snapshot (readers switch"
           + " atomically once every list is written; the previous snapshots are kept for"
-          + " rollback)."
+          + " rollback).",
+      "",
+      "--exact scores every item instead of searching the index (blocked dot-product kernel,"
+          + " recall 1; dot-product and cosine indexes): the entity x item product must fit the"
+          + " machine, which it does for catalogs of up to ~10^5 items and ~10^6 entities."
     })
 final class CandidatesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -47,10 +53,29 @@ final class CandidatesCommand implements Callable<Integer> {
       description = "Search threads (default: the number of cores).")
   int threads = Runtime.getRuntime().availableProcessors();
 
+  @Option(
+      names = "--exact",
+      description =
+          "Exact nearest items by the batch dot-product kernel instead of ANN searches in the"
+              + " index (the index supplies the item vectors).")
+  boolean exact;
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     try (Project p = new Project(project)) {
+      if (exact) {
+        BatchRunSummary s = runExact(p, surface, threads);
+        out.printf(
+            "published snapshot %s of %s: %,d exact lists in %.1f s (%,.0f entities/s)%n",
+            s.snapshotId(),
+            s.name(),
+            s.entities(),
+            s.duration().toMillis() / 1000.0,
+            s.entitiesPerSecond());
+        out.flush();
+        return ExitCodes.OK;
+      }
       CandidateJob.Summary s = run(p, surface, threads);
       out.printf(
           "published snapshot %s of %s: %,d lists in %.1f s (%,.0f entities/s)%n",
@@ -64,21 +89,37 @@ final class CandidatesCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  static CandidateJob.Summary run(Project p, String surfaceName, int threads) {
+  static BatchRunSummary runExact(Project p, String surfaceName, int threads) {
+    Surface s = candidateSurface(p, surfaceName);
+    try (VectorIndex index = p.vectorIndex(s.spec().candidates().index())) {
+      return new ExactCandidates(s, p.registry(), p.offlineStore(), p.kvStore(), Clock.systemUTC())
+          .run(
+              index,
+              threads,
+              new ProgressBar(System.err, "lists", System.console() != null, System::nanoTime));
+    }
+  }
+
+  private static Surface candidateSurface(Project p, String surfaceName) {
     Surface s = p.surfaces().get(surfaceName);
+    if (s.spec().candidates() == null || s.spec().candidates().index() == null) {
+      throw ScorelineException.userError(
+          "candidates",
+          s.origin()
+              + ": surface '"
+              + s.name()
+              + "' has no candidate job: give candidates.source: precomputed with 'snapshot',"
+              + " 'index' and 'query'");
+    }
+    return s;
+  }
+
+  static CandidateJob.Summary run(Project p, String surfaceName, int threads) {
+    Surface s = candidateSurface(p, surfaceName);
     ExecutorService pool =
         Executors.newFixedThreadPool(
             threads, ServerLauncher.daemonThreads("scoreline-candidates-"));
     try {
-      if (s.spec().candidates() == null || s.spec().candidates().index() == null) {
-        throw ScorelineException.userError(
-            "candidates",
-            s.origin()
-                + ": surface '"
-                + s.name()
-                + "' has no candidate job: give candidates.source: precomputed with 'snapshot',"
-                + " 'index' and 'query'");
-      }
       VectorIndex index = p.vectorIndex(s.spec().candidates().index());
       try (index) {
         return new CandidateJob(

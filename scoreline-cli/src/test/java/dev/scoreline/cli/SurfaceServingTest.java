@@ -67,6 +67,7 @@ class SurfaceServingTest {
       throw new java.io.UncheckedIOException(e);
     }
     batchRuns = runBatches(prepared.dir());
+    exactCandidates = runExactCandidates(prepared.dir());
     launcher =
         ServerLauncher.start(
             ServerLauncher.Options.defaults(prepared.dir().resolve("models"))
@@ -75,6 +76,87 @@ class SurfaceServingTest {
     engine = launcher.surfaceEngine();
     http = HttpClient.newHttpClient();
     channel = ManagedChannelBuilder.forAddress("127.0.0.1", launcher.port()).usePlaintext().build();
+  }
+
+  /** What the exact candidate job published, checked against brute force before the server. */
+  record ExactRun(
+      dev.scoreline.batch.BatchRunSummary summary,
+      String current,
+      int users,
+      int checked,
+      List<String> mismatches) {}
+
+  static ExactRun exactCandidates;
+
+  /**
+   * Replaces home-feed's ANN candidates with exact ones ({@code scoreline candidates --exact}), and
+   * compares 25 users' published lists with a brute-force top-200 over the index's item vectors
+   * (seen items skipped): the same scores rank by rank (the kernel's fused multiply-adds differ
+   * from the reference's plain sums in the last bits) and the same items but for near ties.
+   */
+  static ExactRun runExactCandidates(Path project) {
+    try (Project p = new Project(project)) {
+      dev.scoreline.batch.BatchRunSummary s = CandidatesCommand.runExact(p, "home-feed", 2);
+      dev.scoreline.core.surface.Surface surface = p.surfaces().get("home-feed");
+      dev.scoreline.core.surface.SurfaceSpec.Candidates c = surface.spec().candidates();
+      List<String> mismatches = new java.util.ArrayList<>();
+      int checked = 0;
+      try (dev.scoreline.core.retrieval.VectorIndex index = p.vectorIndex(c.index())) {
+        dev.scoreline.core.surface.CandidateJob.Inputs in =
+            dev.scoreline.core.surface.CandidateJob.Inputs.read(
+                surface, p.registry(), p.offlineStore(), index.dimension(), Instant.now());
+        long[] items = index.ids();
+        String ns = dev.scoreline.core.kv.KvStore.snapshotNamespace(c.snapshot(), s.snapshotId());
+        for (int u = 0; u < in.keys().size() && checked < 25; u += 37, checked++) {
+          byte[] key =
+              dev.scoreline.core.feature.online.EntityKeys.encode(in.entity(), in.keys().get(u));
+          long[] skip = in.excluded().get(java.nio.ByteBuffer.wrap(key));
+          float[] q = in.vectors().get(u);
+          List<long[]> ranked = new java.util.ArrayList<>(); // [item, score bits]
+          for (long item : items) {
+            if (skip == null || java.util.Arrays.binarySearch(skip, item) < 0) {
+              float score =
+                  dev.scoreline.core.retrieval.Similarity.DOT_PRODUCT.score(q, index.vector(item));
+              ranked.add(new long[] {item, Float.floatToIntBits(score)});
+            }
+          }
+          ranked.sort(
+              (a, b) ->
+                  Float.compare(
+                      Float.intBitsToFloat((int) b[1]), Float.intBitsToFloat((int) a[1])));
+          dev.scoreline.core.surface.RankedList got =
+              dev.scoreline.core.surface.RankedList.decode(
+                  p.kvStore().multiGet(ns, List.of(key)).get(0));
+          java.util.Set<Long> expectedIds = new java.util.HashSet<>();
+          int n = Math.min(c.limit(), ranked.size());
+          if (got.size() != n) {
+            mismatches.add("user row " + u + ": " + got.size() + " items, expected " + n);
+            continue;
+          }
+          int common = 0;
+          for (int r = 0; r < n; r++) {
+            expectedIds.add(ranked.get(r)[0]);
+          }
+          for (int r = 0; r < n; r++) {
+            float want = Float.intBitsToFloat((int) ranked.get(r)[1]);
+            if (Math.abs(got.scores()[r] - want) > 1e-5f * Math.max(1f, Math.abs(want))) {
+              mismatches.add(
+                  "user row " + u + " rank " + r + ": " + got.scores()[r] + " vs " + want);
+            }
+            common += expectedIds.contains(got.ids()[r]) ? 1 : 0;
+          }
+          if (common < n - 2) {
+            mismatches.add("user row " + u + ": only " + common + " of " + n + " items in common");
+          }
+        }
+        return new ExactRun(
+            s,
+            p.kvStore().currentSnapshot(c.snapshot()).orElse(null),
+            in.keys().size(),
+            checked,
+            mismatches);
+      }
+    }
   }
 
   /** The batch runs made before the server started (RocksDB has one owner at a time). */
@@ -343,6 +425,16 @@ class SurfaceServingTest {
   }
 
   @Test
+  void exactCandidatesArePublishedAndMatchBruteForce() {
+    ExactRun r = exactCandidates;
+    assertThat(r.current()).isEqualTo(r.summary().snapshotId());
+    assertThat(r.summary().name()).isEqualTo("home-feed-candidates");
+    assertThat(r.summary().entities()).isEqualTo(r.users()).isPositive();
+    assertThat(r.checked()).isEqualTo(25);
+    assertThat(r.mismatches()).isEmpty();
+  }
+
+  @Test
   void jvectorRecallOnTheDemoEmbeddingsIsAtLeast95Percent() {
     DemoData d = prepared.data();
     long[] ids = d.itemIds();
@@ -389,7 +481,8 @@ class SurfaceServingTest {
                 dev.scoreline.core.progress.ProgressListener.NONE)
             .materialize(
                 List.of(), prepared.data().dataStart().minusSeconds(86_400), Instant.now());
-        CandidatesCommand.run(p, DemoData.SURFACE, 2);
+        // the same (exact) candidate job as the RocksDB-backed project's, see setUp
+        CandidatesCommand.runExact(p, DemoData.SURFACE, 2);
         QuickstartCommand.publishPopular(p.kvStore(), prepared.data());
       }
       try (ServerLauncher redisServer =

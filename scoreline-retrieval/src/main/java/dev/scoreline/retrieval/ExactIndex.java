@@ -137,6 +137,11 @@ public final class ExactIndex implements VectorIndex {
   }
 
   @Override
+  public long[] ids() {
+    return ids.clone();
+  }
+
+  @Override
   public int size() {
     return ids.length;
   }

@@ -434,6 +434,11 @@ public final class JVectorIndex implements VectorIndex {
   }
 
   @Override
+  public long[] ids() {
+    return ids.clone();
+  }
+
+  @Override
   public int size() {
     return ids.length;
   }

@@ -21,6 +21,9 @@ public interface VectorIndex extends AutoCloseable {
 
   Similarity similarity();
 
+  /** Every item id, in the index's own order (a copy). */
+  long[] ids();
+
   /** Whether an item with this id is in the index. */
   boolean contains(long id);
 

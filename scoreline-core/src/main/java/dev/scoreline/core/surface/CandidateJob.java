@@ -88,70 +88,21 @@ public final class CandidateJob {
    *     query is not an fp32_list feature of the entity
    */
   public Summary run(VectorIndex index, ProgressListener progress) {
-    SurfaceSpec.Candidates c = surface.spec().candidates();
-    if (c == null || !"precomputed".equals(c.source()) || c.query() == null || c.index() == null) {
-      throw ScorelineException.userError(
-          "candidates",
-          "surface '"
-              + surface.name()
-              + "' has no candidate job: it needs candidates.source: precomputed with 'snapshot',"
-              + " 'index' and 'query' (an fp32_list feature of "
-              + surface.entity().name()
-              + ")");
-    }
-    FeatureRef q = FeatureRef.parse("candidates.query", c.query());
-    FeatureView view = registry.view(q.view());
-    Entity entity = surface.entity();
-    int fi = view.indexOf(q.feature());
-    if (!view.entity().equals(entity.name())
-        || fi < 0
-        || view.features().get(fi).type() != ValueType.FP32_LIST) {
-      throw ScorelineException.userError(
-          "candidates.query",
-          surface.origin()
-              + ": candidates.query '"
-              + c.query()
-              + "' must be an fp32_list feature of entity "
-              + entity.name());
-    }
     long t0 = System.nanoTime();
     Instant now = clock.instant();
+    Inputs in = Inputs.read(surface, registry, offline, index.dimension(), now);
+    SurfaceSpec.Candidates c = surface.spec().candidates();
     String id = ID.format(now);
     if (kv.snapshots(c.snapshot()).contains(id)) {
       id = id + "-" + (System.nanoTime() % 100000);
     }
     String ns = KvStore.snapshotNamespace(c.snapshot(), id);
-    // the items each entity's list skips (newest value of candidates.exclude), by entity key
-    java.util.Map<java.nio.ByteBuffer, long[]> excluded = new java.util.HashMap<>();
-    if (c.exclude() != null) {
-      FeatureRef x = FeatureRef.parse("candidates.exclude", c.exclude());
-      FeatureView xv = registry.view(x.view());
-      int xi = xv.indexOf(x.feature());
-      offline.scanLatest(
-          xv,
-          Instant.EPOCH,
-          now.plusSeconds(1),
-          (FeatureRow row) -> {
-            long[] skip = SurfaceEngine.exclusions(row.values()[xi]);
-            if (skip.length > 0) {
-              excluded.put(java.nio.ByteBuffer.wrap(EntityKeys.encode(entity, row.key())), skip);
-            }
-          });
+    List<byte[]> keys = new ArrayList<>(in.keys().size());
+    for (List<Object> key : in.keys()) {
+      keys.add(EntityKeys.encode(in.entity(), key));
     }
-    // read every entity's newest query vector
-    List<byte[]> keys = new ArrayList<>();
-    List<float[]> vectors = new ArrayList<>();
-    offline.scanLatest(
-        view,
-        Instant.EPOCH,
-        now.plusSeconds(1),
-        (FeatureRow row) -> {
-          Object v = row.values()[fi];
-          if (v instanceof float[] f && f.length == index.dimension()) {
-            keys.add(EntityKeys.encode(entity, row.key()));
-            vectors.add(f);
-          }
-        });
+    List<float[]> vectors = in.vectors();
+    java.util.Map<java.nio.ByteBuffer, long[]> excluded = in.excluded();
     progress.start("candidates " + c.snapshot(), keys.size());
     try {
       int n = keys.size();
@@ -215,5 +166,93 @@ public final class CandidateJob {
       progress.finish();
     }
     return new Summary(id, keys.size(), Duration.ofNanos(System.nanoTime() - t0));
+  }
+
+  /**
+   * What a candidate job reads from the offline store: every entity's newest query vector ({@code
+   * candidates.query}, those of {@code dimension} floats) and the items each entity's list skips
+   * (newest value of {@code candidates.exclude}, sorted ids, by encoded entity key). Shared by the
+   * ANN job and the exact dot-product job of {@code scoreline-batch}.
+   *
+   * @param keys entity key values, in the order of {@code vectors}
+   */
+  public record Inputs(
+      Entity entity,
+      List<List<Object>> keys,
+      List<float[]> vectors,
+      java.util.Map<java.nio.ByteBuffer, long[]> excluded) {
+
+    /**
+     * Reads the inputs of {@code surface}'s candidate job.
+     *
+     * @throws ScorelineException USER_ERROR when the surface has no precomputed candidates or its
+     *     query is not an fp32_list feature of the entity
+     */
+    public static Inputs read(
+        Surface surface,
+        FeatureRegistry registry,
+        OfflineStore offline,
+        int dimension,
+        Instant now) {
+      SurfaceSpec.Candidates c = surface.spec().candidates();
+      if (c == null
+          || !"precomputed".equals(c.source())
+          || c.query() == null
+          || c.index() == null) {
+        throw ScorelineException.userError(
+            "candidates",
+            "surface '"
+                + surface.name()
+                + "' has no candidate job: it needs candidates.source: precomputed with"
+                + " 'snapshot', 'index' and 'query' (an fp32_list feature of "
+                + surface.entity().name()
+                + ")");
+      }
+      FeatureRef q = FeatureRef.parse("candidates.query", c.query());
+      FeatureView view = registry.view(q.view());
+      Entity entity = surface.entity();
+      int fi = view.indexOf(q.feature());
+      if (!view.entity().equals(entity.name())
+          || fi < 0
+          || view.features().get(fi).type() != ValueType.FP32_LIST) {
+        throw ScorelineException.userError(
+            "candidates.query",
+            surface.origin()
+                + ": candidates.query '"
+                + c.query()
+                + "' must be an fp32_list feature of entity "
+                + entity.name());
+      }
+      java.util.Map<java.nio.ByteBuffer, long[]> excluded = new java.util.HashMap<>();
+      if (c.exclude() != null) {
+        FeatureRef x = FeatureRef.parse("candidates.exclude", c.exclude());
+        FeatureView xv = registry.view(x.view());
+        int xi = xv.indexOf(x.feature());
+        offline.scanLatest(
+            xv,
+            Instant.EPOCH,
+            now.plusSeconds(1),
+            (FeatureRow row) -> {
+              long[] skip = SurfaceEngine.exclusions(row.values()[xi]);
+              if (skip.length > 0) {
+                excluded.put(java.nio.ByteBuffer.wrap(EntityKeys.encode(entity, row.key())), skip);
+              }
+            });
+      }
+      List<List<Object>> keys = new ArrayList<>();
+      List<float[]> vectors = new ArrayList<>();
+      offline.scanLatest(
+          view,
+          Instant.EPOCH,
+          now.plusSeconds(1),
+          (FeatureRow row) -> {
+            Object v = row.values()[fi];
+            if (v instanceof float[] f && f.length == dimension) {
+              keys.add(row.key());
+              vectors.add(f);
+            }
+          });
+      return new Inputs(entity, keys, vectors, excluded);
+    }
   }
 }
