@@ -4,12 +4,14 @@ import dev.scoreline.core.feature.online.FeatureVectors;
 import java.util.Map;
 
 /**
- * The data of one pipeline run that transforms and rules read: the entity's features (one row), the
- * candidates with their retrieval scores, the candidates' features (one row per candidate) and the
- * request context.
+ * The data of one request of a pipeline run that transforms and rules read: the entity's features
+ * (row {@link #entityRow} of a read that may hold the entities of several requests), the candidates
+ * with their retrieval scores, the candidates' features (one row per candidate) and the request
+ * context.
  */
 final class Frame {
   final FeatureVectors entity;
+  final int entityRow;
   final long[] ids;
   final float[] retrievalScores;
   final FeatureVectors candidates;
@@ -17,11 +19,13 @@ final class Frame {
 
   Frame(
       FeatureVectors entity,
+      int entityRow,
       long[] ids,
       float[] retrievalScores,
       FeatureVectors candidates,
       Map<String, Object> context) {
     this.entity = entity;
+    this.entityRow = entityRow;
     this.ids = ids;
     this.retrievalScores = retrievalScores;
     this.candidates = candidates;

@@ -45,7 +45,7 @@ abstract class Operand {
 
     @Override
     Object value(Frame f, int row) {
-      return f.entity.value(column, 0);
+      return f.entity.value(column, f.entityRow);
     }
 
     @Override

@@ -268,7 +268,7 @@ public final class Surface {
 
   /** Encodes a request's entity key ({@link EntityKeys}), converting JSON values. */
   public byte[] entityKey(Map<String, Object> key) {
-    List<Object> values = new ArrayList<>();
+    List<Object> values = new ArrayList<>(entity.keys().size());
     for (var col : entity.keys()) {
       Object v = key.get(col.name());
       if (v == null) {
@@ -284,6 +284,9 @@ public final class Surface {
                 + key.keySet());
       }
       values.add(EntityKeys.fromJson(entity.name(), col, v, "key." + col.name()));
+    }
+    if (key.size() == values.size()) {
+      return EntityKeys.encode(entity, values); // every key column given, and nothing else
     }
     for (String k : key.keySet()) {
       if (entity.keys().stream().noneMatch(c -> c.name().equals(k))) {

@@ -174,25 +174,36 @@ public final class SurfaceEngine {
    * @throws ScorelineException on any failure; an entity without candidates gives an empty list
    */
   public SurfaceResult rank(String surfaceName, SurfaceRequest request) {
+    return rankAll(surfaceName, List.of(request)).get(0);
+  }
+
+  /**
+   * Runs the ranked path for several requests of one surface at once, on the calling thread with no
+   * deadline and no fallback: one entity-feature read for all of them (in slices of the online
+   * store's per-request entity limit) and one model input for all their rows (in calls of at most
+   * the model's max batch size); candidates, filters and ordering rules per request. The results
+   * are those {@link #rank} gives for each request, in request order; only {@link
+   * SurfaceResult#timingsMicros} differ: every result of a call carries the timings of the whole
+   * call (and stage metrics are recorded once per call).
+   *
+   * <p>What streaming runners call for a round of events: the per-call costs (store read, model
+   * call) are paid once per round instead of once per event.
+   *
+   * @throws ScorelineException when any request fails (a bad key or size, a failed model call): one
+   *     failure fails the call, so a caller that must isolate a bad request retries the requests
+   *     one by one with {@link #rank}
+   */
+  public List<SurfaceResult> rankAll(String surfaceName, List<SurfaceRequest> requests) {
     long start = System.nanoTime();
     Surface s = surfaces.get(surfaceName);
-    try {
-      return run(prepare(s, request), start, Long.MAX_VALUE);
-    } catch (NoCandidates e) {
-      return new SurfaceResult(
-          s.name(),
-          request.key(),
-          List.of(),
-          null,
-          s.spec.model().name(),
-          null,
-          false,
-          null,
-          Map.of("total", (System.nanoTime() - start) / 1000),
-          null,
-          null,
-          null);
+    if (requests.isEmpty()) {
+      return List.of();
     }
+    Work[] work = new Work[requests.size()];
+    for (int i = 0; i < work.length; i++) {
+      work[i] = new Work(prepare(s, requests.get(i)));
+    }
+    return run(s, work, start, Long.MAX_VALUE, new Stage());
   }
 
   /**
@@ -296,100 +307,296 @@ public final class SurfaceEngine {
 
   // ---------------------------------------------------------------- the ranked path
 
+  /** The candidate list of a surface without candidates: one row, the entity itself. */
+  private static final RankedList SELF = new RankedList(new long[] {-1}, new float[] {0f});
+
+  /** One request's share of a ranked run: its frame, the rows kept by the filters, its scores. */
+  private static final class Work {
+    final Prepared p;
+    FeatureVectors entity;
+    int entityRow;
+    Frame frame;
+    int candidates;
+    int[] rows;
+    Map<String, Integer> removedBy;
+    String snapshot;
+
+    /** Where this request's rows start in the model input (and score) arrays. */
+    int offset;
+
+    /** Why this request has no ranked answer, or null. */
+    NoCandidates none;
+
+    Work(Prepared p) {
+      this.p = p;
+    }
+  }
+
   private SurfaceResult run(Prepared p, long start, long end) {
     return run(p, start, end, new Stage());
   }
 
   private SurfaceResult run(Prepared p, long start, long end, Stage stage) {
-    Surface s = p.surface;
+    Work w = new Work(p);
+    SurfaceResult r = run(p.surface, new Work[] {w}, start, end, stage).get(0);
+    if (w.none != null) {
+      throw w.none;
+    }
+    return r;
+  }
+
+  /**
+   * The ranked path for the requests of one call, in order: one entity-feature read for all of
+   * them, candidates, candidate features and filters per request, one model input for all their
+   * rows (in calls of at most the model's max batch size), ordering rules per request. A request
+   * without candidates (or with every candidate filtered out) gets its {@link Work#none} set and an
+   * empty result in its place.
+   */
+  private List<SurfaceResult> run(Surface s, Work[] work, long start, long end, Stage stage) {
     SurfaceSpec spec = s.spec;
-    Map<String, Long> t = new LinkedHashMap<>();
     long mark = System.nanoTime();
 
-    // entity features
+    // entity features: one read per slice of at most the store's per-request entity limit
     stage.name = "features";
-    FeatureVectors ef =
-        s.entityFeatures.isEmpty()
-            ? null
-            : features.get(s.entityFeatures, List.of(p.request.key()));
+    if (!s.entityFeatures.isEmpty()) {
+      int limit = Math.max(1, features.options().maxEntitiesPerRequest());
+      for (int from = 0; from < work.length; from += limit) {
+        int to = Math.min(work.length, from + limit);
+        List<Map<String, Object>> keys = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
+          keys.add(work[i].p.request.key());
+        }
+        FeatureVectors ef = features.get(s.entityFeatures, keys);
+        for (int i = from; i < to; i++) {
+          work[i].entity = ef;
+          work[i].entityRow = i - from;
+        }
+      }
+    }
     long afterEntity = System.nanoTime();
 
-    // candidates
-    stage.name = "candidates";
-    String snapshot = null;
-    RankedList cands;
-    if (spec.candidates() == null) {
-      cands = new RankedList(new long[] {-1}, new float[] {0f});
-    } else {
-      SurfaceSpec.Candidates c = spec.candidates();
-      switch (c.source()) {
-        case "precomputed":
-          {
-            SnapshotLists.Read r = lists.read(c.snapshot(), p.key);
-            snapshot = r.snapshotId();
-            if (snapshot == null) {
-              throw new NoCandidates(
-                  "no-candidates",
-                  "no snapshot '" + c.snapshot() + "' is published (run the candidate job)");
-            }
-            cands = r.lists().get(0) == null ? RankedList.EMPTY : r.lists().get(0).head(c.limit());
-            break;
-          }
-        case "ann":
-        case "all-items":
-          {
-            VectorIndex index = indexes.apply(c.index());
-            Operand q = s.operands.get(c.query());
-            Frame qf = new Frame(ef, new long[0], new float[0], null, p.request.context());
-            float[] query = queryVector(q.value(qf, 0), c.query(), index.dimension());
-            if (query == null) {
-              throw new NoCandidates(
-                  "no-candidates", "no query vector: " + c.query() + " is missing");
-            }
-            int k = c.source().equals("ann") ? c.limit() : index.size();
-            java.util.function.LongPredicate keep = null;
-            if (c.exclude() != null) {
-              long[] skip = exclusions(s.operands.get(c.exclude()).value(qf, 0));
-              keep = skip.length == 0 ? null : id -> java.util.Arrays.binarySearch(skip, id) < 0;
-            }
-            List<Neighbor> hits = index.search(query, k, keep);
-            long[] ids = new long[hits.size()];
-            float[] sc = new float[hits.size()];
-            for (int i = 0; i < ids.length; i++) {
-              ids[i] = hits.get(i).id();
-              sc[i] = hits.get(i).score();
-            }
-            cands = new RankedList(ids, sc);
-            break;
-          }
-        default:
-          throw new AssertionError(c.source());
+    // candidates, candidate features and filters, per request
+    long candidatesNanos = 0;
+    long candidateFeaturesNanos = 0;
+    int total = 0;
+    for (Work w : work) {
+      long t0 = System.nanoTime();
+      stage.name = "candidates";
+      try {
+        RankedList cands = candidates(s, w);
+        long t1 = System.nanoTime();
+        stage.name = "features";
+        FeatureVectors cf = candidateFeatures(s, cands);
+        long t2 = System.nanoTime();
+        candidatesNanos += t1 - t0;
+        candidateFeaturesNanos += t2 - t1;
+        stage.name = "rules";
+        filter(w, cands, cf);
+      } catch (NoCandidates e) {
+        w.none = e;
+        continue;
       }
-      if (cands.size() == 0) {
-        throw new NoCandidates("no-candidates", "the candidate source has no items for this key");
-      }
+      w.offset = total;
+      total += w.rows.length;
     }
-    long afterCandidates = System.nanoTime();
+    long afterFilters = System.nanoTime();
+    long filtersNanos = afterFilters - afterEntity - candidatesNanos - candidateFeaturesNanos;
 
-    // candidate features
-    stage.name = "features";
-    FeatureVectors cf = null;
-    if (!s.candidateFeatures.isEmpty()) {
-      String col = s.candidateEntity.keys().get(0).name();
-      List<Map<String, Object>> rows = new ArrayList<>(cands.size());
-      for (long id : cands.ids()) {
-        rows.add(Map.of(col, id));
+    // transform: the kept rows of every request, one after another
+    stage.name = "transform";
+    float[][] buffers = new float[s.inputs.size()][];
+    for (int k = 0; k < s.inputs.size(); k++) {
+      Surface.CompiledInput in = s.inputs.get(k);
+      int width = in.width();
+      float[] buf = new float[total * width];
+      for (Work w : work) {
+        if (w.none != null) {
+          continue;
+        }
+        for (int i = 0; i < w.rows.length; i++) {
+          int off = (w.offset + i) * width;
+          for (Column c : in.columns()) {
+            c.fill(w.frame, w.rows[i], buf, off);
+            off += c.width;
+          }
+        }
       }
-      cf = features.get(s.candidateFeatures, rows);
+      buffers[k] = buf;
     }
-    long afterFeatures = System.nanoTime();
-    t.put("candidates", (afterCandidates - afterEntity) / 1000);
-    t.put("features", ((afterEntity - mark) + (afterFeatures - afterCandidates)) / 1000);
+    long afterTransform = System.nanoTime();
 
-    // filters
+    // inference
+    stage.name = "inference";
+    SurfaceSpec.ModelRef m = spec.model();
+    float[] scores = new float[total];
+    String version = total == 0 ? null : infer(s, buffers, total, scores, end);
+    long afterInference = System.nanoTime();
+
+    // ordering rules and results, per request
     stage.name = "rules";
-    Frame frame = new Frame(ef, cands.ids(), cands.scores(), cf, p.request.context());
+    List<SurfaceResult.Item>[] items = itemLists(work.length);
+    SurfaceResult.Debug[] debug = new SurfaceResult.Debug[work.length];
+    for (int j = 0; j < work.length; j++) {
+      Work w = work[j];
+      if (w.none == null) {
+        items[j] = order(s, w, scores, buffers, debug, j);
+      }
+    }
+    long endAt = System.nanoTime();
+
+    Map<String, Long> t = new LinkedHashMap<>();
+    t.put("candidates", candidatesNanos / 1000);
+    t.put("features", ((afterEntity - mark) + candidateFeaturesNanos) / 1000);
+    t.put("rules", (filtersNanos + (endAt - afterInference)) / 1000);
+    t.put("transform", (afterTransform - afterFilters) / 1000);
+    t.put("inference", (afterInference - afterTransform) / 1000);
+    t.put("total", (endAt - start) / 1000);
+    for (Map.Entry<String, Long> e : t.entrySet()) {
+      metrics.stage(s.name(), e.getKey(), e.getValue());
+    }
+    Map<String, Long> timings = Collections.unmodifiableMap(t);
+    List<SurfaceResult> out = new ArrayList<>(work.length);
+    for (int j = 0; j < work.length; j++) {
+      Work w = work[j];
+      if (w.none != null) {
+        out.add(noCandidates(s, w.p.request, Map.of("total", timings.get("total"))));
+        continue;
+      }
+      Float single = spec.candidates() == null ? scores[w.offset] : null;
+      out.add(
+          new SurfaceResult(
+              s.name(),
+              w.p.request.key(),
+              items[j],
+              single,
+              m.name(),
+              version,
+              false,
+              null,
+              timings,
+              debug[j],
+              w.snapshot,
+              ageSeconds(w.snapshot)));
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<SurfaceResult.Item>[] itemLists(int n) {
+    return (List<SurfaceResult.Item>[]) new List<?>[n];
+  }
+
+  /** What {@link #rank} answers for an entity without candidates: an empty list. */
+  private static SurfaceResult noCandidates(
+      Surface s, SurfaceRequest request, Map<String, Long> timings) {
+    return new SurfaceResult(
+        s.name(),
+        request.key(),
+        List.of(),
+        null,
+        s.spec.model().name(),
+        null,
+        false,
+        null,
+        timings,
+        null,
+        null,
+        null);
+  }
+
+  /** The request's candidates: the entity itself for a surface without candidates. */
+  private RankedList candidates(Surface s, Work w) {
+    SurfaceSpec spec = s.spec;
+    Prepared p = w.p;
+    if (spec.candidates() == null) {
+      return SELF;
+    }
+    SurfaceSpec.Candidates c = spec.candidates();
+    RankedList cands;
+    switch (c.source()) {
+      case "precomputed":
+        {
+          SnapshotLists.Read r = lists.read(c.snapshot(), p.key);
+          w.snapshot = r.snapshotId();
+          if (w.snapshot == null) {
+            throw new NoCandidates(
+                "no-candidates",
+                "no snapshot '" + c.snapshot() + "' is published (run the candidate job)");
+          }
+          cands = r.lists().get(0) == null ? RankedList.EMPTY : r.lists().get(0).head(c.limit());
+          break;
+        }
+      case "ann":
+      case "all-items":
+        {
+          VectorIndex index = indexes.apply(c.index());
+          Operand q = s.operands.get(c.query());
+          Frame qf =
+              new Frame(
+                  w.entity, w.entityRow, new long[0], new float[0], null, p.request.context());
+          float[] query = queryVector(q.value(qf, 0), c.query(), index.dimension());
+          if (query == null) {
+            throw new NoCandidates(
+                "no-candidates", "no query vector: " + c.query() + " is missing");
+          }
+          int k = c.source().equals("ann") ? c.limit() : index.size();
+          java.util.function.LongPredicate keep = null;
+          if (c.exclude() != null) {
+            long[] skip = exclusions(s.operands.get(c.exclude()).value(qf, 0));
+            keep = skip.length == 0 ? null : id -> java.util.Arrays.binarySearch(skip, id) < 0;
+          }
+          List<Neighbor> hits = index.search(query, k, keep);
+          long[] ids = new long[hits.size()];
+          float[] sc = new float[hits.size()];
+          for (int i = 0; i < ids.length; i++) {
+            ids[i] = hits.get(i).id();
+            sc[i] = hits.get(i).score();
+          }
+          cands = new RankedList(ids, sc);
+          break;
+        }
+      default:
+        throw new AssertionError(c.source());
+    }
+    if (cands.size() == 0) {
+      throw new NoCandidates("no-candidates", "the candidate source has no items for this key");
+    }
+    return cands;
+  }
+
+  private FeatureVectors candidateFeatures(Surface s, RankedList cands) {
+    if (s.candidateFeatures.isEmpty()) {
+      return null;
+    }
+    String col = s.candidateEntity.keys().get(0).name();
+    List<Map<String, Object>> rows = new ArrayList<>(cands.size());
+    for (long id : cands.ids()) {
+      rows.add(Map.of(col, id));
+    }
+    return features.get(s.candidateFeatures, rows);
+  }
+
+  /** Builds the request's frame and applies the filter rules: {@link Work#rows} are kept. */
+  private static void filter(Work w, RankedList cands, FeatureVectors cf) {
+    Prepared p = w.p;
+    Frame frame =
+        new Frame(w.entity, w.entityRow, cands.ids(), cands.scores(), cf, p.request.context());
     int n = frame.rows();
+    w.frame = frame;
+    w.candidates = n;
+    boolean filters = false;
+    for (Rule r : p.rules) {
+      filters |= r.isFilter();
+    }
+    if (!filters) {
+      int[] rows = new int[n];
+      for (int i = 0; i < n; i++) {
+        rows[i] = i;
+      }
+      w.rows = rows;
+      w.removedBy = Map.of();
+      return;
+    }
     boolean[] keep = new boolean[n];
     Arrays.fill(keep, true);
     Map<String, Integer> removedBy = new LinkedHashMap<>();
@@ -400,69 +607,50 @@ public final class SurfaceEngine {
         removedBy.merge(r.type, before - count(keep), Integer::sum);
       }
     }
+    w.removedBy = removedBy;
     int kept = count(keep);
+    if (kept == 0) {
+      throw new NoCandidates("all-filtered", "the rules removed all " + n + " candidates");
+    }
     int[] rows = new int[kept];
     for (int i = 0, j = 0; i < n; i++) {
       if (keep[i]) {
         rows[j++] = i;
       }
     }
-    long afterFilters = System.nanoTime();
-    if (kept == 0) {
-      throw new NoCandidates("all-filtered", "the rules removed all " + n + " candidates");
-    }
+    w.rows = rows;
+  }
 
-    // transform
-    stage.name = "transform";
-    List<Tensor> tensors = new ArrayList<>();
-    float[][] buffers = new float[s.inputs.size()][];
-    for (int k = 0; k < s.inputs.size(); k++) {
-      Surface.CompiledInput in = s.inputs.get(k);
-      float[] buf = new float[kept * in.width()];
-      for (int i = 0; i < kept; i++) {
-        int off = i * in.width();
-        for (Column c : in.columns()) {
-          c.fill(frame, rows[i], buf, off);
-          off += c.width;
-        }
-      }
-      buffers[k] = buf;
-      tensors.add(Tensor.ofFloats(in.name(), new long[] {kept, in.width()}, buf));
-    }
-    long afterTransform = System.nanoTime();
-
-    // inference
-    stage.name = "inference";
-    Map<String, Object> params = new LinkedHashMap<>();
+  /**
+   * Runs the model on {@code rows} rows of {@code buffers}: one call, or calls of at most the
+   * model's max batch size run at once. Writes one score per row into {@code scores}.
+   *
+   * @return the model version that answered
+   */
+  private String infer(Surface s, float[][] buffers, int rows, float[] scores, long end) {
+    SurfaceSpec.ModelRef m = s.spec.model();
+    Map<String, Object> params = Map.of();
     if (end != Long.MAX_VALUE) {
-      params.put("timeout", Math.max(1, (end - System.nanoTime()) / 1000));
+      params = Map.of("timeout", Math.max(1, (end - System.nanoTime()) / 1000));
     }
-    SurfaceSpec.ModelRef m = spec.model();
-    // one model call, or calls of at most the model's max batch size run at once
-    int chunk = s.maxRows > 0 ? s.maxRows : kept;
+    int chunk = s.maxRows > 0 ? s.maxRows : rows;
+    List<String> outputs = m.output() == null ? List.of() : List.of(m.output());
     List<CompletableFuture<InferenceResponse>> calls = new ArrayList<>();
-    for (int from = 0; from < kept; from += chunk) {
-      int rowsInCall = Math.min(chunk, kept - from);
-      List<Tensor> part = tensors;
-      if (rowsInCall != kept) {
-        part = new ArrayList<>();
-        for (int k = 0; k < s.inputs.size(); k++) {
-          int w = s.inputs.get(k).width();
-          float[] slice = Arrays.copyOfRange(buffers[k], from * w, (from + rowsInCall) * w);
-          part.add(Tensor.ofFloats(s.inputs.get(k).name(), new long[] {rowsInCall, w}, slice));
-        }
+    for (int from = 0; from < rows; from += chunk) {
+      int rowsInCall = Math.min(chunk, rows - from);
+      List<Tensor> part = new ArrayList<>(s.inputs.size());
+      for (int k = 0; k < s.inputs.size(); k++) {
+        int w = s.inputs.get(k).width();
+        float[] data =
+            rowsInCall == rows
+                ? buffers[k]
+                : Arrays.copyOfRange(buffers[k], from * w, (from + rowsInCall) * w);
+        part.add(Tensor.ofFloats(s.inputs.get(k).name(), new long[] {rowsInCall, w}, data));
       }
       calls.add(
           scorer.inferAsync(
-              new InferenceRequest(
-                  m.name(),
-                  m.version(),
-                  "",
-                  params,
-                  part,
-                  m.output() == null ? List.of() : List.of(m.output()))));
+              new InferenceRequest(m.name(), m.version(), "", params, part, outputs)));
     }
-    float[] scores = new float[kept];
     String version = null;
     int filled = 0;
     for (CompletableFuture<InferenceResponse> call : calls) {
@@ -474,7 +662,7 @@ public final class SurfaceEngine {
             ErrorCode.INTERNAL, "model " + m.name() + " returned no output '" + m.output() + "'");
       }
       float[] part = out.toFloatArray();
-      if (filled + part.length > kept) {
+      if (filled + part.length > rows) {
         throw new ScorelineException(
             ErrorCode.INTERNAL,
             "model "
@@ -487,7 +675,7 @@ public final class SurfaceEngine {
       System.arraycopy(part, 0, scores, filled, part.length);
       filled += part.length;
     }
-    if (filled != kept) {
+    if (filled != rows) {
       throw new ScorelineException(
           ErrorCode.INTERNAL,
           "model "
@@ -495,20 +683,38 @@ public final class SurfaceEngine {
               + " returned "
               + filled
               + " values for "
-              + kept
+              + rows
               + " rows; a ranking model returns one score per row (shape [rows] or [rows, 1])");
     }
-    long afterInference = System.nanoTime();
+    return version;
+  }
 
-    // ordering rules
-    stage.name = "rules";
+  /** Applies the ordering rules to one request's scored rows; returns its items. */
+  private static List<SurfaceResult.Item> order(
+      Surface s,
+      Work w,
+      float[] scores,
+      float[][] buffers,
+      SurfaceResult.Debug[] debugOut,
+      int index) {
+    SurfaceSpec spec = s.spec;
+    Prepared p = w.p;
+    Frame frame = w.frame;
+    int[] rows = w.rows;
+    int kept = rows.length;
+    if (spec.candidates() == null && !p.request.debug()) {
+      // a scoring surface: no items; its score is read from the scores array
+      boolean ordering = false;
+      for (Rule r : p.rules) {
+        ordering |= !r.isFilter();
+      }
+      if (!ordering) {
+        return List.of();
+      }
+    }
     List<Rule.Entry> ranked = new ArrayList<>(kept);
     for (int i = 0; i < kept; i++) {
-      ranked.add(new Rule.Entry(rows[i], frame.ids[rows[i]], scores[i]));
-    }
-    Map<Integer, Integer> inputRow = new java.util.HashMap<>();
-    for (int i = 0; i < kept; i++) {
-      inputRow.put(rows[i], i);
+      ranked.add(new Rule.Entry(rows[i], frame.ids[rows[i]], scores[w.offset + i]));
     }
     ranked.sort((a, b) -> Float.compare(b.score, a.score));
     for (Rule r : p.rules) {
@@ -516,9 +722,17 @@ public final class SurfaceEngine {
         r.order(frame, ranked);
       }
     }
+    Map<Integer, Integer> inputRow = null;
+    List<float[]> debugInputs = null;
+    if (p.request.debug()) {
+      inputRow = new java.util.HashMap<>();
+      for (int i = 0; i < kept; i++) {
+        inputRow.put(rows[i], w.offset + i);
+      }
+      debugInputs = new ArrayList<>();
+    }
     int size = Math.min(p.size, ranked.size());
     List<SurfaceResult.Item> items = new ArrayList<>(size);
-    List<float[]> debugInputs = p.request.debug() ? new ArrayList<>() : null;
     for (int i = 0; i < size && spec.candidates() != null; i++) {
       Rule.Entry e = ranked.get(i);
       float rs = e.row < 0 ? Float.NaN : frame.retrievalScores[e.row];
@@ -527,38 +741,17 @@ public final class SurfaceEngine {
         debugInputs.add(e.row < 0 ? null : concatRow(s, buffers, inputRow.get(e.row)));
       }
     }
-    long endAt = System.nanoTime();
-    t.put("rules", ((afterFilters - afterFeatures) + (endAt - afterInference)) / 1000);
-    t.put("transform", (afterTransform - afterFilters) / 1000);
-    t.put("inference", (afterInference - afterTransform) / 1000);
-    t.put("total", (endAt - start) / 1000);
-    for (Map.Entry<String, Long> e : t.entrySet()) {
-      metrics.stage(s.name(), e.getKey(), e.getValue());
+    if (p.request.debug()) {
+      debugOut[index] =
+          new SurfaceResult.Debug(
+              w.candidates,
+              kept,
+              w.removedBy,
+              s.columnLabels(),
+              Collections.unmodifiableList(debugInputs),
+              w.snapshot);
     }
-    SurfaceResult.Debug debug =
-        p.request.debug()
-            ? new SurfaceResult.Debug(
-                n,
-                kept,
-                removedBy,
-                s.columnLabels(),
-                debugInputs == null ? List.of() : Collections.unmodifiableList(debugInputs),
-                snapshot)
-            : null;
-    Float single = spec.candidates() == null ? scores[0] : null;
-    return new SurfaceResult(
-        s.name(),
-        p.request.key(),
-        List.copyOf(items),
-        single,
-        m.name(),
-        version,
-        false,
-        null,
-        t,
-        debug,
-        snapshot,
-        ageSeconds(snapshot));
+    return List.copyOf(items);
   }
 
   private static float[] concatRow(Surface s, float[][] buffers, int row) {

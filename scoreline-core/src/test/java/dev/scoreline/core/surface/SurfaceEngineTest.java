@@ -450,6 +450,265 @@ class SurfaceEngineTest {
         .containsExactly(18L, 17L, 16L, 15L, 14L);
   }
 
+  /** A model that weighs every input column differently: a wrong row anywhere changes a score. */
+  static CompletableFuture<InferenceResponse> weightedSum(
+      dev.scoreline.core.model.InferenceRequest r) {
+    Tensor in = r.inputs().get(0);
+    int rows = (int) in.dim(0);
+    int width = (int) in.dim(1);
+    float[] x = in.toFloatArray();
+    float[] out = new float[rows];
+    for (int i = 0; i < rows; i++) {
+      float sum = 0;
+      for (int j = 0; j < width; j++) {
+        sum += (j + 1) * 0.1f * x[i * width + j];
+      }
+      out[i] = sum;
+    }
+    return CompletableFuture.completedFuture(
+        new InferenceResponse(
+            r.model(),
+            "1",
+            "",
+            Map.of(),
+            List.of(Tensor.ofFloats("score", new long[] {rows, 1}, out))));
+  }
+
+  /** A second user with its own profile and candidates, and a third with candidates only. */
+  void moreUsers() {
+    String ts = Instant.now().minusSeconds(60).toString();
+    store.pushRows(
+        "user_profile",
+        List.of(
+            Map.of(
+                "user_id",
+                2,
+                "event_timestamp",
+                ts,
+                "embedding",
+                List.of(-0.5, 2.0),
+                "activity",
+                1,
+                "affinity",
+                List.of(0.9, 0.05, 0.05))));
+    store.pushRows(
+        "user_recent", List.of(Map.of("user_id", 2, "event_timestamp", ts, "items", List.of(11))));
+    publish(
+        "feed-cands",
+        "s2",
+        Map.of(
+            key(1), ranked(new long[] {10, 11, 12, 13, 14, 15, 16, 17, 18, 19}),
+            key(2), ranked(new long[] {19, 17, 15, 13, 11}),
+            key(3), ranked(new long[] {12, 14, 16})));
+  }
+
+  /** Everything but the timings (which differ between any two calls). */
+  static void assertSameAnswer(SurfaceResult batched, SurfaceResult single) {
+    assertThat(batched.surface()).isEqualTo(single.surface());
+    assertThat(batched.key()).isEqualTo(single.key());
+    assertThat(batched.items()).isEqualTo(single.items());
+    assertThat(batched.score()).isEqualTo(single.score());
+    assertThat(batched.model()).isEqualTo(single.model());
+    assertThat(batched.modelVersion()).isEqualTo(single.modelVersion());
+    assertThat(batched.fallback()).isEqualTo(single.fallback());
+    assertThat(batched.fallbackReason()).isEqualTo(single.fallbackReason());
+    assertThat(batched.snapshot()).isEqualTo(single.snapshot());
+    assertThat(batched.snapshotAgeSeconds()).isEqualTo(single.snapshotAgeSeconds());
+    if (single.debug() == null) {
+      assertThat(batched.debug()).isNull();
+      return;
+    }
+    SurfaceResult.Debug a = batched.debug();
+    SurfaceResult.Debug b = single.debug();
+    assertThat(a.candidates()).isEqualTo(b.candidates());
+    assertThat(a.ranked()).isEqualTo(b.ranked());
+    assertThat(a.removedBy()).isEqualTo(b.removedBy());
+    assertThat(a.columns()).isEqualTo(b.columns());
+    assertThat(a.snapshot()).isEqualTo(b.snapshot());
+    assertThat(a.inputs()).hasSameSizeAs(b.inputs());
+    for (int i = 0; i < b.inputs().size(); i++) {
+      assertThat(a.inputs().get(i)).as("debug input %d", i).isEqualTo(b.inputs().get(i));
+    }
+  }
+
+  @Test
+  void rankAll_answersEachRequestAsRankDoes_inOrder_withOneModelCall() {
+    moreUsers();
+    List<dev.scoreline.core.model.InferenceRequest> calls =
+        java.util.Collections.synchronizedList(new ArrayList<>());
+    scorer =
+        r -> {
+          calls.add(r);
+          return weightedSum(r);
+        };
+    SurfaceEngine e = engine(SURFACE);
+    Map<String, Object> seen = new HashMap<>();
+    seen.put("seen", List.of(18, 17));
+    seen.put("pinned", List.of(99, 10));
+    List<SurfaceRequest> requests =
+        List.of(
+            SurfaceRequest.of(Map.of("user_id", 1)),
+            SurfaceRequest.of(Map.of("user_id", 2)).withContext(Map.of("category", 2)),
+            SurfaceRequest.of(Map.of("user_id", 777)), // no candidates: an empty list
+            new SurfaceRequest(
+                Map.of("user_id", "1"), seen, 4, Map.of("diversity", false), true, null),
+            SurfaceRequest.of(Map.of("user_id", 3)).withDebug(true), // candidates, no features
+            new SurfaceRequest(
+                Map.of("user_id", 2),
+                Map.of("seen", List.of(19, 17, 15, 13)),
+                null,
+                Map.of(),
+                false,
+                null), // every candidate filtered out: an empty list
+            SurfaceRequest.of(Map.of("user_id", 1)).withContext(Map.of("category", 0)));
+    List<SurfaceResult> one = new ArrayList<>();
+    for (SurfaceRequest r : requests) {
+      one.add(e.rank("feed", r));
+    }
+    int singleCalls = calls.size();
+    long singleRows = 0;
+    for (dev.scoreline.core.model.InferenceRequest r : calls) {
+      singleRows += r.inputs().get(0).dim(0);
+    }
+    calls.clear();
+    List<SurfaceResult> all = e.rankAll("feed", requests);
+    assertThat(all).hasSameSizeAs(requests);
+    for (int i = 0; i < requests.size(); i++) {
+      assertSameAnswer(all.get(i), one.get(i));
+    }
+    // the answers differ between users and contexts, so a mixed-up row would show
+    assertThat(ids(one.get(0))).isNotEqualTo(ids(one.get(1)));
+    assertThat(one.get(2).items()).isEmpty();
+    assertThat(one.get(5).items()).isEmpty();
+    assertThat(one.get(3).items().get(0).pinned()).isTrue();
+    assertThat(one.get(4).debug().inputs()).isNotEmpty();
+    // one model call for the rows of the five requests with candidates left
+    assertThat(singleCalls).isEqualTo(5);
+    assertThat(calls).hasSize(1);
+    assertThat(calls.get(0).inputs().get(0).dim(0)).isEqualTo(singleRows);
+  }
+
+  @Test
+  void rankAll_splitsTheRoundIntoCallsOfTheModelsMaxBatch() {
+    moreUsers();
+    SurfaceSpec spec = ConfigLoader.parse("surfaces/feed.yaml", SURFACE, SurfaceSpec.class);
+    Surface s = Surface.compile(spec, registry, "surfaces/feed.yaml");
+    s.checkModel(
+        new dev.scoreline.core.model.ModelMetadata(
+            "ranker",
+            List.of("1"),
+            "onnx",
+            List.of(
+                new dev.scoreline.core.model.TensorSpec(
+                    "features",
+                    dev.scoreline.core.tensor.DataType.FP32,
+                    new long[] {-1, 11},
+                    false)),
+            List.of(
+                new dev.scoreline.core.model.TensorSpec(
+                    "score", dev.scoreline.core.tensor.DataType.FP32, new long[] {-1, 1}, false)),
+            3));
+    List<Long> sizes = java.util.Collections.synchronizedList(new ArrayList<>());
+    SurfaceEngine e =
+        new SurfaceEngine(
+            Surfaces.of(List.of(s)),
+            store,
+            new SnapshotLists(kv),
+            r -> {
+              sizes.add(r.inputs().get(0).dim(0));
+              return weightedSum(r);
+            },
+            null,
+            executor,
+            null);
+    List<SurfaceRequest> requests =
+        List.of(
+            SurfaceRequest.of(Map.of("user_id", 1)),
+            SurfaceRequest.of(Map.of("user_id", 2)),
+            SurfaceRequest.of(Map.of("user_id", 3)));
+    List<SurfaceResult> all = e.rankAll("feed", requests);
+    // 8 + 3 + 3 rows in calls of at most 3 rows, across request boundaries
+    assertThat(sizes).containsExactly(3L, 3L, 3L, 3L, 2L);
+    for (int i = 0; i < requests.size(); i++) {
+      assertSameAnswer(all.get(i), e.rank("feed", requests.get(i)));
+    }
+  }
+
+  static final String SCORING =
+      String.join(
+          "\n",
+          "name: risk",
+          "entity: user",
+          "mode: streaming",
+          "features: {entity: ['user_profile:activity', 'user_profile:affinity']}",
+          "model: {name: ranker, output: score}",
+          "inputs:",
+          "  - name: features",
+          "    columns:",
+          "      - log1p: user_profile:activity",
+          "        default: -1",
+          "      - value: user_profile:affinity",
+          "        size: 3",
+          "      - log1p: context.amount",
+          "      - one-hot: context.channel",
+          "        vocabulary: [chip, online]",
+          "");
+
+  @Test
+  void rankAll_scoringSurface_readsTheEntitiesOnce_andScoresLikeRank() {
+    moreUsers();
+    scorer = SurfaceEngineTest::weightedSum;
+    SurfaceEngine e = engine(SCORING);
+    List<SurfaceRequest> requests = new ArrayList<>();
+    long[] users = {1, 2, 777, 2, 1};
+    for (int i = 0; i < users.length; i++) {
+      requests.add(
+          SurfaceRequest.of(Map.of("user_id", users[i]))
+              .withContext(Map.of("amount", 10.0 * i, "channel", i % 2 == 0 ? "chip" : "online")));
+    }
+    int before = kv.multiGetRecordsCalls.get();
+    List<SurfaceResult> all = e.rankAll("risk", requests);
+    assertThat(kv.multiGetRecordsCalls.get() - before).isEqualTo(1);
+    before = kv.multiGetRecordsCalls.get();
+    List<Float> scores = new ArrayList<>();
+    for (int i = 0; i < users.length; i++) {
+      SurfaceResult one = e.rank("risk", requests.get(i));
+      assertSameAnswer(all.get(i), one);
+      assertThat(all.get(i).items()).isEmpty();
+      scores.add(one.score());
+    }
+    assertThat(kv.multiGetRecordsCalls.get() - before).isEqualTo(users.length);
+    assertThat(scores).doesNotHaveDuplicates();
+    assertThat(e.rankAll("risk", List.of())).isEmpty();
+  }
+
+  @Test
+  void rankAll_failsAsAWhole_whenARequestOrTheModelFails() {
+    moreUsers();
+    SurfaceEngine e = engine(SCORING);
+    assertThatThrownBy(
+            () ->
+                e.rankAll(
+                    "risk",
+                    List.of(
+                        SurfaceRequest.of(Map.of("user_id", 1)),
+                        SurfaceRequest.of(Map.of("uid", 2)))))
+        .isInstanceOf(ScorelineException.class)
+        .extracting(x -> ((ScorelineException) x).code())
+        .isEqualTo(ErrorCode.USER_ERROR);
+    scorer = r -> CompletableFuture.failedFuture(new IllegalStateException("boom"));
+    assertThatThrownBy(
+            () ->
+                e.rankAll(
+                    "risk",
+                    List.of(
+                        SurfaceRequest.of(Map.of("user_id", 1)),
+                        SurfaceRequest.of(Map.of("user_id", 2)))))
+        .isInstanceOf(ScorelineException.class)
+        .extracting(x -> ((ScorelineException) x).code())
+        .isEqualTo(ErrorCode.INTERNAL);
+  }
+
   @Test
   void compileErrorsNameTheFieldAndTheFix() {
     assertThatThrownBy(
