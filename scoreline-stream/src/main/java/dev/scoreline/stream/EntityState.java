@@ -28,8 +28,16 @@ import java.util.Set;
 final class EntityState {
   private static final byte VERSION = 2;
 
-  /** One event as kept. */
-  record Entry(long micros, Object[] values) {}
+  /**
+   * One event as kept, with its encoded form (time and values as {@link #encode} writes them):
+   * computed once when the event is applied, so that saving the state after each event copies the
+   * bytes of the entries it keeps instead of encoding them again.
+   */
+  record Entry(long micros, Object[] values, byte[] encoded) {
+    Entry(long micros, Object[] values) {
+      this(micros, values, encodeEntry(micros, values));
+    }
+  }
 
   private int[] partitions = new int[0];
   private long[] offsets = new long[0];
@@ -283,16 +291,10 @@ final class EntityState {
   byte[] encode(int fields) {
     int size = 1 + 4 + partitions.length * 12 + 4 + 20 * idCount + 4 + 4;
     for (Entry e : entries) {
-      size += 8;
-      for (Object v : e.values()) {
-        size +=
-            1
-                + (v instanceof String s
-                    ? 4 + s.length() * 3
-                    : v == null || v instanceof Boolean ? 0 : 8);
-      }
+      size += e.encoded().length;
     }
-    ByteBuffer b = ByteBuffer.allocate(size);
+    byte[] out = new byte[size];
+    ByteBuffer b = ByteBuffer.wrap(out);
     b.put(VERSION);
     b.putInt(partitions.length);
     for (int i = 0; i < partitions.length; i++) {
@@ -310,23 +312,47 @@ final class EntityState {
     b.putInt(fields);
     b.putInt(entries.size());
     for (Entry e : entries) {
-      b.putLong(e.micros());
-      for (Object v : e.values()) {
-        if (v == null) {
-          b.put((byte) 0);
-        } else if (v instanceof Double || v instanceof Float) {
-          b.put((byte) 2).putDouble(((Number) v).doubleValue());
-        } else if (v instanceof Number num) {
-          b.put((byte) 1).putLong(num.longValue());
-        } else if (v instanceof Boolean bool) {
-          b.put((byte) (bool ? 4 : 5));
-        } else {
-          byte[] s = String.valueOf(v).getBytes(StandardCharsets.UTF_8);
-          b.put((byte) 3).putInt(s.length).put(s);
+      b.put(e.encoded());
+    }
+    return out;
+  }
+
+  /** One entry as the state stores it: its time, then per value a tag and the value. */
+  static byte[] encodeEntry(long micros, Object[] values) {
+    int size = 8;
+    byte[][] strings = null;
+    for (int i = 0; i < values.length; i++) {
+      Object v = values[i];
+      if (v == null || v instanceof Boolean) {
+        size += 1;
+      } else if (v instanceof Number) {
+        size += 9;
+      } else {
+        if (strings == null) {
+          strings = new byte[values.length][];
         }
+        strings[i] = String.valueOf(v).getBytes(StandardCharsets.UTF_8);
+        size += 5 + strings[i].length;
       }
     }
-    return Arrays.copyOf(b.array(), b.position());
+    byte[] out = new byte[size];
+    ByteBuffer b = ByteBuffer.wrap(out);
+    b.putLong(micros);
+    for (int i = 0; i < values.length; i++) {
+      Object v = values[i];
+      if (v == null) {
+        b.put((byte) 0);
+      } else if (v instanceof Double || v instanceof Float) {
+        b.put((byte) 2).putDouble(((Number) v).doubleValue());
+      } else if (v instanceof Number num) {
+        b.put((byte) 1).putLong(num.longValue());
+      } else if (v instanceof Boolean bool) {
+        b.put((byte) (bool ? 4 : 5));
+      } else {
+        b.put((byte) 3).putInt(strings[i].length).put(strings[i]);
+      }
+    }
+    return out;
   }
 
   /** Decodes a stored state; a state written for other fields (the config changed) is dropped. */
@@ -363,6 +389,7 @@ final class EntityState {
       return s; // keep the offsets and ids, drop entries of another shape
     }
     for (int i = 0; i < ne; i++) {
+      int from = b.position();
       long micros = b.getLong();
       Object[] values = new Object[fields];
       for (int f = 0; f < fields; f++) {
@@ -393,7 +420,7 @@ final class EntityState {
             throw new IllegalStateException("corrupt stream state: tag " + tag);
         }
       }
-      s.entries.add(new Entry(micros, values));
+      s.entries.add(new Entry(micros, values, Arrays.copyOfRange(bytes, from, b.position())));
       s.newest = Math.max(s.newest, micros);
     }
     return s;

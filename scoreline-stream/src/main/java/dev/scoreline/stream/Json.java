@@ -22,14 +22,23 @@ final class Json {
     void write(JsonGenerator g) throws IOException;
   }
 
+  /** Per thread, the buffer {@link #bytes} writes into (results are written on the hot path). */
+  private static final ThreadLocal<ByteArrayOutputStream> BUFFERS =
+      ThreadLocal.withInitial(() -> new ByteArrayOutputStream(1024));
+
   static byte[] bytes(Writer w) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    ByteArrayOutputStream out = BUFFERS.get();
+    out.reset();
     try (JsonGenerator g = FACTORY.createGenerator(out)) {
       w.write(g);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return out.toByteArray();
+    byte[] b = out.toByteArray();
+    if (b.length > 64 * 1024) {
+      BUFFERS.remove(); // do not keep a large buffer per thread
+    }
+    return b;
   }
 
   /**
@@ -38,6 +47,20 @@ final class Json {
    * path).
    */
   static String iso(long micros) {
+    char[] c = new char[ISO_CHARS];
+    int n = iso(micros, c);
+    return n < 0 ? isoOutOfRange(micros) : new String(c, 0, n);
+  }
+
+  /** The most characters {@link #iso(long, char[])} writes. */
+  static final int ISO_CHARS = 27;
+
+  /**
+   * Writes {@link #iso(long)} into {@code c} (at least {@link #ISO_CHARS} long) without allocating.
+   *
+   * @return the number of characters, or -1 for a year outside 0..9999 (use {@link #iso(long)})
+   */
+  static int iso(long micros, char[] c) {
     long secs = Math.floorDiv(micros, 1_000_000L);
     int frac = (int) Math.floorMod(micros, 1_000_000L);
     long days = Math.floorDiv(secs, 86_400L);
@@ -45,9 +68,9 @@ final class Json {
     java.time.LocalDate d = java.time.LocalDate.ofEpochDay(days);
     int year = d.getYear();
     if (year < 0 || year > 9999) {
-      return Instant.ofEpochSecond(secs, frac * 1000L).toString();
+      return -1;
     }
-    char[] c = new char[frac == 0 ? 20 : (frac % 1000 == 0 ? 24 : 27)];
+    int n = frac == 0 ? 20 : (frac % 1000 == 0 ? 24 : 27);
     put(c, 0, year, 4);
     c[4] = '-';
     put(c, 5, d.getMonthValue(), 2);
@@ -70,7 +93,25 @@ final class Json {
       put(c, 20, frac, 6);
       c[26] = 'Z';
     }
-    return new String(c);
+    return n;
+  }
+
+  private static String isoOutOfRange(long micros) {
+    return Instant.ofEpochSecond(
+            Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L)
+        .toString();
+  }
+
+  /** Writes the field {@code name} with the value {@link #iso(long)}, through {@code buffer}. */
+  static void writeIsoField(JsonGenerator g, String name, long micros, char[] buffer)
+      throws IOException {
+    g.writeFieldName(name);
+    int n = iso(micros, buffer);
+    if (n < 0) {
+      g.writeString(isoOutOfRange(micros));
+    } else {
+      g.writeString(buffer, 0, n);
+    }
   }
 
   private static void put(char[] c, int at, int v, int width) {

@@ -134,6 +134,18 @@ final class Pipeline {
         config.name(), new SurfaceRequest(e.key, e.fields, null, Map.of(), false, null));
   }
 
+  /**
+   * Runs the surface for several events of different entities at once ({@link
+   * SurfaceEngine#rankAll}); the results are those {@link #rank} gives for each, in order.
+   */
+  List<SurfaceResult> rankAll(List<StreamEvent> events) {
+    List<SurfaceRequest> requests = new ArrayList<>(events.size());
+    for (StreamEvent e : events) {
+      requests.add(new SurfaceRequest(e.key, e.fields, null, Map.of(), false, null));
+    }
+    return engine.rankAll(config.name(), requests);
+  }
+
   StreamResult result(StreamEvent e, SurfaceResult res) {
     List<String> alerts = List.of();
     if (!config.alerts().isEmpty()) {

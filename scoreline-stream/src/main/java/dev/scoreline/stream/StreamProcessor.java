@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs one streaming surface: reads events from its {@link EventSource}, and for each event, in
  * order per entity: applies its feature updates (pushed to the online store, so the next event of
- * the entity sees them), runs the surface's shared pipeline ({@link SurfaceEngine#rank}, the same
- * path as the online endpoint), applies the alert rules and hands the result to every sink.
+ * the entity sees them), runs the surface's shared pipeline ({@link SurfaceEngine#rankAll}, the
+ * same path as the online endpoint, once per round of a lane batch), applies the alert rules and
+ * hands the result to every sink.
  *
  * <p><b>Threads.</b> One dispatcher thread polls the source, parses events and routes each to one
  * of N lanes by the hash of its entity key; each lane is one thread, so an entity's events are
@@ -103,7 +104,11 @@ public final class StreamProcessor implements AutoCloseable {
 
   /** One event (or poison record) for a lane. */
   private record Task(
-      SourceRecord record, StreamEvent event, StreamEvent.Poison poison, PollBatch batch) {}
+      SourceRecord record,
+      StreamEvent event,
+      Key key,
+      StreamEvent.Poison poison,
+      PollBatch batch) {}
 
   /**
    * @param stateStore where per-entity stream state lives (namespace {@code
@@ -338,10 +343,11 @@ public final class StreamProcessor implements AutoCloseable {
       int lane;
       try {
         StreamEvent e = StreamEvent.parse(r, config, sourceName);
-        t = new Task(r, e, null, batch);
-        lane = Math.floorMod(Arrays.hashCode(e.keyBytes), lanes.length);
+        Key k = new Key(e.keyBytes);
+        t = new Task(r, e, k, null, batch);
+        lane = Math.floorMod(k.hash, lanes.length);
       } catch (StreamEvent.Poison p) {
-        t = new Task(r, null, p, batch);
+        t = new Task(r, null, null, p, batch);
         lane = (int) Math.floorMod(r.offset(), (long) lanes.length);
       }
       ArrayBlockingQueue<Task> q = lanes[lane].queue;
@@ -530,7 +536,7 @@ public final class StreamProcessor implements AutoCloseable {
                   t.poison.getMessage()));
           continue;
         }
-        int round = occurrences.merge(new Key(t.event.keyBytes), 1, Integer::sum) - 1;
+        int round = occurrences.merge(t.key, 1, Integer::sum) - 1;
         if (round == rounds.size()) {
           rounds.add(new ArrayList<>());
         }
@@ -538,11 +544,12 @@ public final class StreamProcessor implements AutoCloseable {
       }
       for (List<Task> round : rounds) {
         List<StreamEvent> events = new ArrayList<>(round.size());
+        List<Key> keys = new ArrayList<>(round.size());
         List<EntityState> states = new ArrayList<>(round.size());
         List<Boolean> replays = new ArrayList<>(round.size());
         for (Task t : round) {
           StreamEvent e = t.event;
-          Key k = new Key(e.keyBytes);
+          Key k = t.key;
           EntityState state = dirty.get(k);
           if (state == null) {
             state = cache.get(k);
@@ -571,23 +578,25 @@ public final class StreamProcessor implements AutoCloseable {
                 config.keepEntries());
           }
           events.add(e);
+          keys.add(k);
           states.add(next);
           replays.add(replay);
         }
         boolean[] failed = push(events, states, letters);
+        Object[] outcomes = score(events, failed);
         for (int i = 0; i < events.size(); i++) {
           if (failed[i]) {
             continue;
           }
           StreamEvent e = events.get(i);
-          Object outcome = score(e);
+          Object outcome = outcomes[i];
           if (outcome instanceof DeadLetter d) {
             letters.add(d);
             continue;
           }
           results.add((StreamResult) outcome);
           if (!replays.get(i)) {
-            Key k = new Key(e.keyBytes);
+            Key k = keys.get(i);
             dirty.put(k, states.get(i));
             cache.put(k, states.get(i));
           }
@@ -722,7 +731,7 @@ public final class StreamProcessor implements AutoCloseable {
         if (t.event == null) {
           continue;
         }
-        Key k = new Key(t.event.keyBytes);
+        Key k = t.key;
         if (!cache.containsKey(k) && asked.add(k)) {
           missing.add(k);
         }
@@ -756,7 +765,6 @@ public final class StreamProcessor implements AutoCloseable {
           });
     }
 
-    /** The result of one event, or its dead letter. Retries transient failures in place. */
     /**
      * Pushes the feature updates of one round (one write per view); when a batch write fails with a
      * non-transient error, pushes event by event to find the poison ones.
@@ -807,6 +815,48 @@ public final class StreamProcessor implements AutoCloseable {
         }
       }
       return failed;
+    }
+
+    /**
+     * Scores the events of one round that were not {@code failed} with one call of the surface
+     * ({@link SurfaceEngine#rankAll}: one feature read, one model input); when that call fails with
+     * a non-transient error, scores event by event, so that only the poison ones become dead
+     * letters. Retries transient failures in place.
+     *
+     * @return per event, its {@link StreamResult} or {@link DeadLetter}; null where {@code failed}
+     */
+    private Object[] score(List<StreamEvent> events, boolean[] failed) {
+      Object[] out = new Object[events.size()];
+      List<StreamEvent> todo = new ArrayList<>(events.size());
+      for (int i = 0; i < events.size(); i++) {
+        if (!failed[i]) {
+          todo.add(events.get(i));
+        }
+      }
+      if (todo.isEmpty()) {
+        return out;
+      }
+      List<SurfaceResult> ranked;
+      try {
+        ranked = retryingTransient(() -> pipeline.rankAll(todo));
+      } catch (Abandon ex) {
+        throw ex;
+      } catch (RuntimeException batchError) {
+        log.debug(
+            "stream {}: a round of {} events failed as a whole, scoring them one by one: {}",
+            config.name(),
+            todo.size(),
+            batchError.toString());
+        ranked = null;
+      }
+      for (int i = 0, j = 0; i < events.size(); i++) {
+        if (failed[i]) {
+          continue;
+        }
+        StreamEvent e = events.get(i);
+        out[i] = ranked == null ? score(e) : pipeline.result(e, ranked.get(j++));
+      }
+      return out;
     }
 
     /** The result of one event, or its dead letter. Retries transient failures in place. */

@@ -19,41 +19,137 @@ import java.util.Map;
  *
  * {@code items} (ranked items) appears for surfaces with candidates.
  *
- * @param alerts names of the alert rules that fired, in rule order
- * @param eventTimeMicros the event's own time
- * @param appendMicros when the source accepted the event
- * @param scoredMicros when the result was computed
- * @param entityKey the entity key encoded as the KV stores it (not part of the JSON)
+ * <p>Immutable. The JSON form is computed once, the first time a sink asks for it, and shared by
+ * every sink (do not modify the returned array).
  */
-public record StreamResult(
-    String surface,
-    String eventId,
-    Map<String, Object> key,
-    Float score,
-    List<SurfaceResult.Item> items,
-    List<String> alerts,
-    String model,
-    String modelVersion,
-    long eventTimeMicros,
-    long appendMicros,
-    long scoredMicros,
-    int partition,
-    long offset,
-    byte[] entityKey) {
+public final class StreamResult {
+  private final String surface;
+  private final String eventId;
+  private final Map<String, Object> key;
+  private final Float score;
+  private final List<SurfaceResult.Item> items;
+  private final List<String> alerts;
+  private final String model;
+  private final String modelVersion;
+  private final long eventTimeMicros;
+  private final long appendMicros;
+  private final long scoredMicros;
+  private final int partition;
+  private final long offset;
+  private final byte[] entityKey;
+  private volatile byte[] json;
 
-  public StreamResult {
-    key = Map.copyOf(key);
-    items = items == null ? List.of() : List.copyOf(items);
-    alerts = List.copyOf(alerts);
+  /**
+   * @param alerts names of the alert rules that fired, in rule order
+   * @param eventTimeMicros the event's own time
+   * @param appendMicros when the source accepted the event
+   * @param scoredMicros when the result was computed
+   * @param entityKey the entity key encoded as the KV stores it (not part of the JSON)
+   */
+  public StreamResult(
+      String surface,
+      String eventId,
+      Map<String, Object> key,
+      Float score,
+      List<SurfaceResult.Item> items,
+      List<String> alerts,
+      String model,
+      String modelVersion,
+      long eventTimeMicros,
+      long appendMicros,
+      long scoredMicros,
+      int partition,
+      long offset,
+      byte[] entityKey) {
+    this.surface = surface;
+    this.eventId = eventId;
+    this.key = Map.copyOf(key);
+    this.score = score;
+    this.items = items == null ? List.of() : List.copyOf(items);
+    this.alerts = List.copyOf(alerts);
+    this.model = model;
+    this.modelVersion = modelVersion;
+    this.eventTimeMicros = eventTimeMicros;
+    this.appendMicros = appendMicros;
+    this.scoredMicros = scoredMicros;
+    this.partition = partition;
+    this.offset = offset;
+    this.entityKey = entityKey;
+  }
+
+  public String surface() {
+    return surface;
+  }
+
+  public String eventId() {
+    return eventId;
+  }
+
+  public Map<String, Object> key() {
+    return key;
+  }
+
+  public Float score() {
+    return score;
+  }
+
+  public List<SurfaceResult.Item> items() {
+    return items;
+  }
+
+  public List<String> alerts() {
+    return alerts;
+  }
+
+  public String model() {
+    return model;
+  }
+
+  public String modelVersion() {
+    return modelVersion;
+  }
+
+  public long eventTimeMicros() {
+    return eventTimeMicros;
+  }
+
+  public long appendMicros() {
+    return appendMicros;
+  }
+
+  public long scoredMicros() {
+    return scoredMicros;
+  }
+
+  public int partition() {
+    return partition;
+  }
+
+  public long offset() {
+    return offset;
+  }
+
+  public byte[] entityKey() {
+    return entityKey;
   }
 
   public boolean alerted() {
     return !alerts.isEmpty();
   }
 
-  /** The result as one JSON object (UTF-8). */
+  /** The result as one JSON object (UTF-8); computed once and shared: do not modify it. */
   public byte[] toJson() {
-    return Json.bytes(this::write);
+    byte[] j = json;
+    if (j == null) {
+      j = Json.bytes(this::write);
+      json = j;
+    }
+    return j;
+  }
+
+  @Override
+  public String toString() {
+    return "StreamResult[" + surface + ", event " + eventId + ", score " + score + "]";
   }
 
   /** Writes the JSON object to {@code g}. */
@@ -98,9 +194,10 @@ public record StreamResult(
     if (modelVersion != null) {
       g.writeStringField("model_version", modelVersion);
     }
-    g.writeStringField("event_time", Json.iso(eventTimeMicros));
-    g.writeStringField("accepted_at", Json.iso(appendMicros));
-    g.writeStringField("scored_at", Json.iso(scoredMicros));
+    char[] time = new char[Json.ISO_CHARS];
+    Json.writeIsoField(g, "event_time", eventTimeMicros, time);
+    Json.writeIsoField(g, "accepted_at", appendMicros, time);
+    Json.writeIsoField(g, "scored_at", scoredMicros, time);
     g.writeObjectFieldStart("source");
     g.writeNumberField("partition", partition);
     g.writeNumberField("offset", offset);

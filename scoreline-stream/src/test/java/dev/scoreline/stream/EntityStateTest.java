@@ -64,6 +64,29 @@ class EntityStateTest {
   }
 
   @Test
+  void encoding_isTheVersion2Format_andStableAcrossDecodeAndNewEvents() {
+    EntityState s = new EntityState();
+    s.apply(0, 5, 77, 1_000_000L, new Object[] {"é€", 2.5, 3L, null, true}, 1, 0, 1);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(256);
+    b.put((byte) 2).putInt(1).putInt(0).putLong(5); // version, partitions: 0 at offset 5
+    b.putInt(1).putLong(77).putInt(0).putLong(5); // ids: 77 applied at 0/5
+    b.putInt(5).putInt(1).putLong(1_000_000L); // 5 fields, 1 entry at 1 s
+    byte[] text = "é€".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    b.put((byte) 3).putInt(text.length).put(text);
+    b.put((byte) 2).putDouble(2.5).put((byte) 1).putLong(3).put((byte) 0).put((byte) 4);
+    byte[] encoded = s.encode(5);
+    assertThat(encoded).isEqualTo(java.util.Arrays.copyOf(b.array(), b.position()));
+
+    EntityState d = EntityState.decode(encoded, 5);
+    assertThat(d.encode(5)).isEqualTo(encoded);
+    Object[] next = {"x", 1.0, 9L, false, null};
+    s.apply(0, 6, 78, 2_000_000L, next, 1, 0, 2);
+    d.apply(0, 6, 78, 2_000_000L, next, 1, 0, 2);
+    assertThat(d.encode(5)).isEqualTo(s.encode(5));
+    assertThat(EntityState.decode(d.encode(5), 5).encode(5)).isEqualTo(s.encode(5));
+  }
+
+  @Test
   void classify_tellsRedeliveriesFromResentCopies_evenAfterLaterEvents() {
     EntityState s = new EntityState();
     s.apply(0, 10, 111, MIN, new Object[0], 8, 0, 1);

@@ -23,6 +23,8 @@ class JsonTest {
       }
       Instant t = Instant.ofEpochSecond(m / 1_000_000, (m % 1_000_000) * 1000);
       assertThat(Json.iso(m)).isEqualTo(t.toString());
+      char[] c = new char[Json.ISO_CHARS];
+      assertThat(new String(c, 0, Json.iso(m, c))).isEqualTo(t.toString());
       assertThat(Json.parseIsoMicros(t.toString())).isEqualTo(m);
     }
     assertThat(Json.parseIsoMicros("2025-05-01T12:00:00.5Z"))
@@ -30,5 +32,9 @@ class JsonTest {
     assertThat(Json.parseIsoMicros("2025-05-01T12:00:00+02:00")).isEqualTo(Long.MIN_VALUE);
     assertThat(Json.parseIsoMicros("2025-02-30T12:00:00Z")).isEqualTo(Long.MIN_VALUE);
     assertThat(Json.parseIsoMicros("yesterday")).isEqualTo(Long.MIN_VALUE);
+    long farFuture = 400_000_000_000_000_000L; // a year past 9999
+    assertThat(Json.iso(farFuture))
+        .isEqualTo(Instant.ofEpochSecond(farFuture / 1_000_000L).toString());
+    assertThat(Json.iso(farFuture, new char[Json.ISO_CHARS])).isEqualTo(-1);
   }
 }

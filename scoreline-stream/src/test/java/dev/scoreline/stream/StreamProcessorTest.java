@@ -8,6 +8,7 @@ import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.feature.FeatureRef;
 import dev.scoreline.core.feature.online.FeatureVectors;
+import dev.scoreline.core.model.InferenceRequest;
 import dev.scoreline.core.surface.SurfaceRequest;
 import dev.scoreline.core.surface.SurfaceResult;
 import dev.scoreline.stream.fraud.CardTransactions;
@@ -24,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -199,7 +202,7 @@ class StreamProcessorTest {
     float bad = (float) Math.log1p(666.0);
     f.fault =
         r ->
-            r.inputs().get(0).toFloatArray()[0] == bad
+            firstColumnHas(r, bad)
                 ? new ScorelineException(ErrorCode.INTERNAL, "injected model failure")
                 : null;
     List<byte[]> events =
@@ -243,6 +246,74 @@ class StreamProcessorTest {
     List<DeadLetters.Entry> after = dl.list(0, 100);
     assertThat(after).hasSize(9);
     assertThat(after.subList(0, 5)).allMatch(DeadLetters.Entry::replayed);
+  }
+
+  /** Whether any row of a model call has {@code v} in its first column (log1p of the amount). */
+  static boolean firstColumnHas(InferenceRequest r, float v) {
+    float[] x = r.inputs().get(0).toFloatArray();
+    int width = (int) r.inputs().get(0).dim(1);
+    for (int i = 0; i < x.length; i += width) {
+      if (x[i] == v) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void aPoisonEventInARound_failsOnlyItself_theRoundsOtherEventsAreScored() throws Exception {
+    String yaml =
+        FraudExample.surfaceYaml(FraudExample.EMBEDDED_SOURCE, "")
+            .replace("  lanes: 2", "  lanes: 1\n  batch-size: 64");
+    start(yaml);
+    float bad = (float) Math.log1p(666.0);
+    AtomicBoolean hold = new AtomicBoolean(true);
+    AtomicInteger badCallRows = new AtomicInteger();
+    AtomicInteger calls = new AtomicInteger();
+    f.fault =
+        r -> {
+          calls.incrementAndGet();
+          if (hold.get()) {
+            // transient: the lane retries its first batch while the others queue up behind it
+            return new ScorelineException(ErrorCode.RESOURCE_EXHAUSTED, "model busy");
+          }
+          if (firstColumnHas(r, bad)) {
+            badCallRows.accumulateAndGet((int) r.inputs().get(0).dim(0), Math::max);
+            return new ScorelineException(ErrorCode.INTERNAL, "injected model failure");
+          }
+          return null;
+        };
+    List<byte[]> events = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      // one event per card: all of them in the first round of a batch
+      events.add(txn("r-" + i, 100 + i, i == 12 ? 666 : 10 + i, "2029-12-31T10:00:00Z"));
+    }
+    send(events);
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (service.processor(SURFACE).status().in() < events.size() && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    Thread.sleep(100); // the dispatcher hands the polled events to the lane's queue
+    hold.set(false);
+    await();
+    // the bad event was scored together with good ones, and the call failed as a whole
+    assertThat(badCallRows.get()).isGreaterThan(1);
+    List<JsonNode> results = read(service.resultLog(SURFACE));
+    Set<String> ids = new HashSet<>();
+    for (JsonNode r : results) {
+      ids.add(r.get("event_id").asText());
+    }
+    assertThat(results).hasSize(19);
+    assertThat(ids).hasSize(19).doesNotContain("r-12");
+    List<DeadLetters.Entry> letters = service.deadLetters(SURFACE).list(0, 100);
+    assertThat(letters).hasSize(1);
+    assertThat(letters.get(0).letter().eventId()).isEqualTo("r-12");
+    assertThat(letters.get(0).letter().stage()).isEqualTo("model");
+    assertThat(letters.get(0).letter().code()).isEqualTo(ErrorCode.INTERNAL);
+    StreamProcessor.Status st = service.processor(SURFACE).status();
+    assertThat(st.results()).isEqualTo(19);
+    assertThat(st.deadLetters()).isEqualTo(1);
+    assertThat(st.committed()).containsEntry(0, 20L);
   }
 
   @Test
