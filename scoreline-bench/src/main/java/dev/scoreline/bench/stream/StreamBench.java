@@ -244,11 +244,15 @@ public final class StreamBench {
         long w = p.status().results() + p.status().deadLetters();
         long t1 = System.nanoTime();
         long cpu0 = cpuNanos();
+        java.util.Map<String, Long> threads0 = threadCpu();
+        long gc0 = gcMillis();
         if (!p.awaitIdle(Duration.ofMinutes(10))) {
           throw new IllegalStateException("did not drain");
         }
         double secs = (System.nanoTime() - t1) / 1e9;
         long cpu = cpuNanos() - cpu0;
+        java.util.Map<String, Long> byGroup = threadCpuSince(threads0);
+        long gcMillis = gcMillis() - gc0;
         long done = p.status().results() + p.status().deadLetters() - w;
         double rate = done / secs;
         System.out.printf(
@@ -263,6 +267,17 @@ public final class StreamBench {
             cpu / 1000.0 / done,
             cpu / 1e9 / secs,
             ingest);
+        long done0 = done;
+        StringBuilder groups = new StringBuilder();
+        for (java.util.Map.Entry<String, Long> e : byGroup.entrySet()) {
+          groups.append(
+              String.format(Locale.ROOT, " %s %.1f,", e.getKey(), e.getValue() / 1000.0 / done0));
+        }
+        System.out.printf(
+            Locale.ROOT,
+            "  CPU us per event by thread:%s; GC pauses %d ms in the window%n",
+            groups.length() == 0 ? " (no /proc)" : groups.substring(0, groups.length() - 1),
+            gcMillis);
         return rate;
       }
     }
@@ -349,6 +364,73 @@ public final class StreamBench {
             h.getTotalCount());
       }
     }
+  }
+
+  /**
+   * CPU time (user + system, in clock ticks) of each thread of this process so far, by thread id
+   * and name, from {@code /proc/self/task} (Linux; empty elsewhere): Java threads, GC and JIT
+   * threads and the native threads of RocksDB alike.
+   */
+  static java.util.Map<String, Long> threadCpu() {
+    java.util.Map<String, Long> out = new java.util.HashMap<>();
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return out;
+    }
+    try (Stream<Path> s = Files.list(tasks)) {
+      for (Path t : s.toList()) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          int open = stat.indexOf('(');
+          int close = stat.lastIndexOf(')');
+          String name = stat.substring(open + 1, close);
+          String[] f = stat.substring(close + 2).split(" ");
+          // fields after the name: state is [0]; utime [11], stime [12]
+          out.put(t.getFileName() + " " + name, Long.parseLong(f[11]) + Long.parseLong(f[12]));
+        } catch (java.io.IOException | RuntimeException e) {
+          // the thread ended
+        }
+      }
+    } catch (java.io.IOException e) {
+      return out;
+    }
+    return out;
+  }
+
+  /**
+   * CPU nanoseconds of the threads since {@code before}, by group: the stream's lanes and
+   * dispatcher, its log writers, GC, JIT, RocksDB's background threads, the rest.
+   */
+  static java.util.Map<String, Long> threadCpuSince(java.util.Map<String, Long> before) {
+    java.util.Map<String, Long> out = new java.util.TreeMap<>();
+    long tickNanos = 10_000_000L; // USER_HZ is 100 on Linux
+    threadCpu()
+        .forEach(
+            (k, v) -> {
+              String name = k.substring(k.indexOf(' ') + 1);
+              String group =
+                  name.startsWith("scoreline-strea")
+                      ? "lanes+dispatcher"
+                      : name.startsWith("scoreline-log")
+                          ? "log writers"
+                          : name.startsWith("GC Thread") || name.startsWith("G1 ")
+                              ? "GC"
+                              : name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")
+                                  ? "JIT"
+                                  : name.startsWith("rocksdb") ? "rocksdb" : "other";
+              out.merge(group, (v - before.getOrDefault(k, 0L)) * tickNanos, Long::sum);
+            });
+    return out;
+  }
+
+  /** Total GC pause time so far (collector MXBeans), in milliseconds. */
+  static long gcMillis() {
+    long ms = 0;
+    for (java.lang.management.GarbageCollectorMXBean b :
+        java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      ms += Math.max(0, b.getCollectionTime());
+    }
+    return ms;
   }
 
   /** CPU time of this process so far. */
