@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
+import java.lang.reflect.InvocationTargetException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -13,13 +14,25 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Exact top-K by dot product for every user: the fast path of a batch job that scores users × items
  * with embeddings (matrix-factorization factors, two-tower outputs), like Spark ALS's {@code
  * recommendForAllUsers}, without the score matrix.
  *
- * <h2>How it is fast</h2>
+ * <h2>Two kernels</h2>
+ *
+ * Where the JVM runs with {@code --add-modules jdk.incubator.vector} (the {@code scoreline}
+ * launcher passes it), scores come from a register-blocked Vector API micro-kernel ({@link
+ * VectorTopKKernel}: tiles of 4 users × 4 vectors of items, 64 items with AVX-512, held in
+ * registers across all dimensions). Without the module the plain loops below score, on any JDK 17
+ * without flags; they are also the reference the vector kernel is tested against. The choice is
+ * made and logged once per JVM (INFO, logger {@code dev.scoreline.batch.DotProductTopK}); {@link
+ * #kernel()} names it. Both give the same lists, bit for bit.
+ *
+ * <h2>How the plain kernel is fast</h2>
  *
  * <ul>
  *   <li>The item factors are copied once into <i>panels</i>: blocks of {@link #itemBlock()} items,
@@ -57,6 +70,8 @@ import java.util.function.Consumer;
  * thread.
  */
 public final class DotProductTopK {
+  private static final Logger log = LoggerFactory.getLogger(DotProductTopK.class);
+
   /** Items per panel: 1,024 × 64 dimensions × 4 bytes = 256 KiB, which fits L2. */
   public static final int DEFAULT_ITEM_BLOCK = 1024;
 
@@ -69,8 +84,14 @@ public final class DotProductTopK {
   private final int itemBlock;
   private final int userBlock;
 
-  /** [block][dimension][item in block]; the last block is padded with zeros. */
+  /**
+   * The plain kernel's panels: [block][dimension][item in block], the last block padded with zeros;
+   * null when {@link #accelerated} scores.
+   */
   private final float[][][] panels;
+
+  /** The Vector API kernel, or null: then the plain loops score. */
+  private final TopKKernel accelerated;
 
   /** A hash of the item factors, for run fingerprints. */
   private final long itemHash;
@@ -93,6 +114,23 @@ public final class DotProductTopK {
    */
   public DotProductTopK(
       float[] itemFactors, int items, int dim, int k, int itemBlock, int userBlock) {
+    this(itemFactors, items, dim, k, itemBlock, userBlock, Kernels.vectorAvailable());
+  }
+
+  /**
+   * Prepares the item factors for the given kernel.
+   *
+   * @param vector whether to score with the Vector API kernel ({@link Kernels#vectorAvailable()}
+   *     must be true) or the plain loops
+   */
+  DotProductTopK(
+      float[] itemFactors,
+      int items,
+      int dim,
+      int k,
+      int itemBlock,
+      int userBlock,
+      boolean vector) {
     requireNonNull(itemFactors, "itemFactors is null");
     if (items < 0 || dim < 1 || (long) items * dim != itemFactors.length) {
       throw ScorelineException.userError(
@@ -120,6 +158,16 @@ public final class DotProductTopK {
     this.k = k;
     this.itemBlock = itemBlock;
     this.userBlock = userBlock;
+    long h = 0;
+    for (float f : itemFactors) {
+      h = (h ^ Float.floatToIntBits(f)) * 0x100000001B3L + 0x9E3779B97F4A7C15L;
+    }
+    this.itemHash = h;
+    this.accelerated = vector ? Kernels.vector(itemFactors, items, dim) : null;
+    if (accelerated != null) {
+      this.panels = null;
+      return;
+    }
     int blocks = (items + itemBlock - 1) / itemBlock;
     this.panels = new float[blocks][dim][];
     for (float[][] panel : panels) {
@@ -127,11 +175,6 @@ public final class DotProductTopK {
         panel[d] = new float[paddedLength(itemBlock)];
       }
     }
-    long h = 0;
-    for (float f : itemFactors) {
-      h = (h ^ Float.floatToIntBits(f)) * 0x100000001B3L + 0x9E3779B97F4A7C15L;
-    }
-    this.itemHash = h;
     for (int i = 0; i < items; i++) {
       float[][] panel = panels[i / itemBlock];
       int j = i % itemBlock;
@@ -154,6 +197,7 @@ public final class DotProductTopK {
     return k;
   }
 
+  /** Items per panel of the plain kernel (the Vector API kernel has its own strips). */
   public int itemBlock() {
     return itemBlock;
   }
@@ -175,6 +219,14 @@ public final class DotProductTopK {
 
   long itemFactorsHash() {
     return itemHash;
+  }
+
+  /**
+   * The kernel that scores, for logs and benchmark reports: {@code "vector"} (the Vector API
+   * micro-kernel) or {@code "plain"}.
+   */
+  public String kernel() {
+    return accelerated != null ? accelerated.name() : "plain";
   }
 
   /** Scratch buffers for one thread. */
@@ -282,12 +334,15 @@ public final class DotProductTopK {
   }
 
   /**
-   * Scratch buffers of one thread: the score row of one item block and one min-heap per user of a
-   * block. Not thread-safe; reuse it for every block the thread scores.
+   * Scratch buffers of one thread: the score rows of the plain kernel and one min-heap per user of
+   * a block. Not thread-safe; reuse it for every block the thread scores.
    */
   public final class Scorer {
-    /** One score row per user of a group, spaced half a page apart against 4K aliasing. */
-    private final float[][] rows = scoreRows(itemBlock);
+    /**
+     * One score row per user of a group, spaced half a page apart against 4K aliasing (plain kernel
+     * only).
+     */
+    private final float[][] rows = accelerated == null ? scoreRows(itemBlock) : null;
 
     private final float[] heapScores = new float[userBlock * k];
     private final int[] heapItems = new int[userBlock * k];
@@ -314,21 +369,10 @@ public final class DotProductTopK {
         int[] e = exclusions.excluded(from + i);
         excluded[i] = e == null || e.length == 0 ? null : e;
       }
-      for (int b = 0; b < panels.length; b++) {
-        float[][] panel = panels[b];
-        int base = b * itemBlock;
-        int valid = Math.min(itemBlock, items - base);
-        int width = (valid + 15) & ~15; // the last block's padding is not scored
-        int i = 0;
-        for (; i + 2 <= n; i += 2) {
-          dot2(panel, userFactors, (from + i) * dim, dim, rows[0], rows[1], width);
-          scan(i, rows[0], valid, base);
-          scan(i + 1, rows[1], valid, base);
-        }
-        if (i < n) {
-          dot(panel, userFactors, (from + i) * dim, dim, rows[0], width);
-          scan(i, rows[0], valid, base);
-        }
+      if (accelerated != null) {
+        accelerated.score(this, userFactors, from, n);
+      } else {
+        scorePlain(userFactors, from, n);
       }
       int[] counts = new int[n];
       int[] outItems = new int[n * k];
@@ -340,11 +384,41 @@ public final class DotProductTopK {
       return new TopKBlock(from, k, counts, outItems, outScores);
     }
 
-    /** Offers every item of a score row that beats user {@code i}'s threshold. */
-    private void scan(int i, float[] s, int valid, int base) {
+    private void scorePlain(float[] userFactors, int from, int n) {
+      for (int b = 0; b < panels.length; b++) {
+        float[][] panel = panels[b];
+        int base = b * itemBlock;
+        int valid = Math.min(itemBlock, items - base);
+        int width = (valid + 15) & ~15; // the last block's padding is not scored
+        int i = 0;
+        for (; i + 2 <= n; i += 2) {
+          dot2(panel, userFactors, (from + i) * dim, dim, rows[0], rows[1], width);
+          scan(i, rows[0], 0, valid, base);
+          scan(i + 1, rows[1], 0, valid, base);
+        }
+        if (i < n) {
+          dot(panel, userFactors, (from + i) * dim, dim, rows[0], width);
+          scan(i, rows[0], 0, valid, base);
+        }
+      }
+    }
+
+    /**
+     * The score an item must beat to enter user {@code i}'s list (slot {@code i} of the block): its
+     * worst entry once the list is full, else -∞.
+     */
+    float threshold(int i) {
+      return thresholds[i];
+    }
+
+    /**
+     * Offers every item of a score row that beats user {@code i}'s threshold: {@code s[offset + j]}
+     * is the score of item {@code base + j}, for {@code j < valid}, offered in that order.
+     */
+    void scan(int i, float[] s, int offset, int valid, int base) {
       float t = thresholds[i];
       for (int j = 0; j < valid; j++) {
-        float v = s[j];
+        float v = s[offset + j];
         if (v > t) {
           t = offer(i, base + j, v);
         }
@@ -436,6 +510,77 @@ public final class DotProductTopK {
         siftDown(o, 0, last, ms, mi);
       }
       return size;
+    }
+  }
+
+  /**
+   * The kernel choice of this JVM, made and logged once on first use. A holder class, so that
+   * loading {@link DotProductTopK} (for {@link #threadFactory}, say) decides nothing, and
+   * reflection, so that no class here links against {@code jdk.incubator.vector} unless the module
+   * is in the boot layer.
+   */
+  static final class Kernels {
+    private static final String VECTOR_CLASS = "dev.scoreline.batch.VectorTopKKernel";
+    private static final boolean VECTOR = detect();
+
+    private Kernels() {}
+
+    /** Whether this JVM scores with the Vector API kernel. */
+    static boolean vectorAvailable() {
+      return VECTOR;
+    }
+
+    private static boolean detect() {
+      if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+        log.info(
+            "dot-product top-K kernel: plain Java loops; start the JVM with --add-modules"
+                + " jdk.incubator.vector for the faster Vector API kernel");
+        return false;
+      }
+      try {
+        Class<?> c = Class.forName(VECTOR_CLASS);
+        String what = (String) c.getDeclaredMethod("describe").invoke(null);
+        if (!(Boolean) c.getDeclaredMethod("supported").invoke(null)) {
+          log.info(
+              "dot-product top-K kernel: plain Java loops ({} is too narrow to pay off)", what);
+          return false;
+        }
+        log.info("dot-product top-K kernel: {}", what);
+        return true;
+      } catch (ReflectiveOperationException | LinkageError e) {
+        log.warn(
+            "dot-product top-K kernel: plain Java loops; the Vector API kernel could not be"
+                + " loaded",
+            e);
+        return false;
+      }
+    }
+
+    /**
+     * The Vector API kernel for these item factors, or null when they are too large for its layout
+     * (then the plain loops score).
+     */
+    static TopKKernel vector(float[] itemFactors, int items, int dim) {
+      if (!VECTOR) {
+        throw new IllegalStateException("the Vector API kernel is not available in this JVM");
+      }
+      try {
+        return (TopKKernel)
+            Class.forName(VECTOR_CLASS)
+                .getDeclaredConstructor(float[].class, int.class, int.class)
+                .newInstance(itemFactors, items, dim);
+      } catch (InvocationTargetException e) {
+        if (e.getCause() instanceof IllegalArgumentException tooLarge) {
+          log.info(
+              "dot-product top-K: plain Java loops for this catalog: {}", tooLarge.getMessage());
+          return null;
+        }
+        throw new ScorelineException(
+            ErrorCode.INTERNAL, "preparing the Vector API kernel failed: " + e.getCause(), e);
+      } catch (ReflectiveOperationException e) {
+        throw new ScorelineException(
+            ErrorCode.INTERNAL, "preparing the Vector API kernel failed: " + e, e);
+      }
     }
   }
 

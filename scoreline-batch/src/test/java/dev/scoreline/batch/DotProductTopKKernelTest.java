@@ -1,0 +1,180 @@
+package dev.scoreline.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Vector API kernel against the plain loops and the brute-force reference: same lists, bit for
+ * bit. Surefire runs this module with {@code --add-modules jdk.incubator.vector}, so both kernels
+ * run here; the fallback without the module runs in a child JVM.
+ */
+class DotProductTopKKernelTest {
+  private static final boolean MODULE =
+      ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
+  @Test
+  void defaultKernel_withIncubatorModule_isVector() {
+    DotProductTopK topK = new DotProductTopK(new float[4 * 2], 4, 2, 1);
+    assertThat(topK.kernel()).isEqualTo(MODULE ? "vector" : "plain");
+    assertThat(new DotProductTopK(new float[4 * 2], 4, 2, 1, 16, 8, false).kernel())
+        .isEqualTo("plain");
+  }
+
+  @Test
+  void vectorKernel_oddShapes_bitIdenticalToPlainAndReference() {
+    assumeThat(MODULE).as("run with --add-modules jdk.incubator.vector").isTrue();
+    Random rnd = new Random(11);
+    int[][] shapes = {
+      // items, users, dim, k, userBlock
+      {1, 1, 1, 1, 1},
+      {15, 3, 3, 4, 8}, // fewer items than one vector
+      {17, 5, 7, 40, 8}, // k larger than the catalog
+      {63, 7, 16, 10, 7},
+      {65, 9, 64, 50, 4}, // one item into the second strip
+      {100, 37, 5, 100, 16}, // k = items
+      {1000, 130, 64, 50, 128}, // a partial user block with a partial tile
+      {2049, 21, 65, 7, 6}, // dim above 64, odd
+      {333, 11, 2, 333, 5},
+    };
+    for (int[] s : shapes) {
+      float[] items = DotProductTopKTest.gaussian(rnd, s[0] * s[2]);
+      float[] users = DotProductTopKTest.gaussian(rnd, s[1] * s[2]);
+      assertSameLists(items, s[0], users, s[1], s[2], s[3], s[4], Exclusions.NONE);
+    }
+  }
+
+  @Test
+  void vectorKernel_tiesExclusionsAndSpecialValues_bitIdenticalToPlainAndReference() {
+    assumeThat(MODULE).as("run with --add-modules jdk.incubator.vector").isTrue();
+    Random rnd = new Random(12);
+    int m = 301;
+    int n = 23;
+    int dim = 9;
+    float[] items = DotProductTopKTest.gaussian(rnd, m * dim);
+    // exact ties: every 7th item repeats item 0, across strips
+    for (int i = 7; i < m; i += 7) {
+      System.arraycopy(items, 0, items, i * dim, dim);
+    }
+    items[5 * dim + 3] = Float.NaN; // item 5 scores NaN: never ranked
+    items[9 * dim] = Float.POSITIVE_INFINITY; // item 9: +∞ or -∞ or NaN by user
+    items[12 * dim + 1] = Float.NEGATIVE_INFINITY;
+    float[] users = DotProductTopKTest.gaussian(rnd, n * dim);
+    // user 2 scores 0 against everything: all ties, lowest rows win
+    java.util.Arrays.fill(users, 2 * dim, 3 * dim, 0f);
+    // tiny factors: products underflow to -0.0 for some items
+    for (int d = 0; d < dim; d++) {
+      users[4 * dim + d] = 1e-30f;
+    }
+    int[][] excluded = new int[n][];
+    excluded[1] = IntStream.range(0, m).filter(i -> i % 3 == 0).toArray();
+    excluded[6] = new int[] {0, 7, 14, 64, 65, 300};
+    Exclusions ex = Exclusions.of(excluded);
+    for (int k : new int[] {1, 5, 64, 400}) {
+      assertSameLists(items, m, users, n, dim, k, 8, ex);
+    }
+  }
+
+  @Test
+  void vectorKernel_compiledByC2_bitIdenticalToReference() {
+    assumeThat(MODULE).as("run with --add-modules jdk.incubator.vector").isTrue();
+    Random rnd = new Random(13);
+    int m = 3000;
+    int n = 256;
+    int dim = 32;
+    float[] items = DotProductTopKTest.gaussian(rnd, m * dim);
+    float[] users = DotProductTopKTest.gaussian(rnd, n * dim);
+    DotProductTopK topK = new DotProductTopK(items, m, dim, 20, 1024, 64, true);
+    DotProductTopK.Scorer scorer = topK.newScorer();
+    for (int pass = 0; pass < 30; pass++) { // enough that the tile loop runs compiled
+      scorer.score(users, 0, 64, Exclusions.NONE);
+    }
+    for (int from = 0; from < n; from += 64) {
+      TopKBlock fast = scorer.score(users, from, from + 64, Exclusions.NONE);
+      TopKBlock ref =
+          DotProductTopK.referenceTopK(items, m, dim, users, from, from + 64, 20, Exclusions.NONE);
+      assertThat(fast.counts()).isEqualTo(ref.counts());
+      assertThat(fast.items()).isEqualTo(ref.items());
+      assertThat(fast.scores()).isEqualTo(ref.scores());
+    }
+  }
+
+  @Test
+  void jvmWithoutIncubatorModule_fallsBackToPlainKernel() throws Exception {
+    String classpath = System.getProperty("surefire.test.class.path");
+    if (classpath == null || classpath.isEmpty()) {
+      classpath = System.getProperty("java.class.path");
+    }
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-cp");
+    cmd.add(classpath);
+    cmd.add(FallbackMain.class.getName());
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out;
+    try (var in = p.getInputStream()) {
+      out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).contains("kernel=plain module=false matches=true");
+  }
+
+  /** The child JVM of {@link #jvmWithoutIncubatorModule_fallsBackToPlainKernel}. */
+  static final class FallbackMain {
+    private FallbackMain() {}
+
+    public static void main(String[] args) {
+      Random rnd = new Random(14);
+      int m = 200;
+      int n = 10;
+      int dim = 8;
+      float[] items = DotProductTopKTest.gaussian(rnd, m * dim);
+      float[] users = DotProductTopKTest.gaussian(rnd, n * dim);
+      DotProductTopK topK = new DotProductTopK(items, m, dim, 10);
+      TopKBlock b = topK.newScorer().score(users, 0, n, Exclusions.NONE);
+      TopKBlock ref = DotProductTopK.referenceTopK(items, m, dim, users, 0, n, 10, Exclusions.NONE);
+      boolean matches =
+          java.util.Arrays.equals(b.items(), ref.items())
+              && java.util.Arrays.equals(b.scores(), ref.scores());
+      System.out.println(
+          "kernel="
+              + topK.kernel()
+              + " module="
+              + ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+              + " matches="
+              + matches);
+      System.out.flush();
+    }
+  }
+
+  /** Both kernels and the reference give the same lists for every user block. */
+  private static void assertSameLists(
+      float[] items, int m, float[] users, int n, int dim, int k, int userBlock, Exclusions ex) {
+    DotProductTopK plain = new DotProductTopK(items, m, dim, k, 16, userBlock, false);
+    DotProductTopK vector = new DotProductTopK(items, m, dim, k, 16, userBlock, true);
+    assertThat(vector.kernel()).isEqualTo("vector");
+    DotProductTopK.Scorer ps = plain.newScorer();
+    DotProductTopK.Scorer vs = vector.newScorer();
+    for (int from = 0; from < n; from += userBlock) {
+      int to = Math.min(n, from + userBlock);
+      TopKBlock p = ps.score(users, from, to, ex);
+      TopKBlock v = vs.score(users, from, to, ex);
+      TopKBlock ref = DotProductTopK.referenceTopK(items, m, dim, users, from, to, k, ex);
+      String shape = m + " items × " + dim + " dims, k " + k + ", users from " + from;
+      assertThat(v.counts()).as(shape).isEqualTo(ref.counts());
+      assertThat(v.items()).as(shape).isEqualTo(ref.items());
+      assertThat(v.scores()).as(shape).isEqualTo(ref.scores());
+      assertThat(v.items()).as(shape).isEqualTo(p.items());
+      assertThat(v.scores()).as(shape).isEqualTo(p.scores());
+    }
+  }
+}
