@@ -26,10 +26,13 @@ import java.util.Map;
  * heap and Spark's threads of one phase do not disturb another: {@code peak} measures the FP32 peak
  * Java reaches on this machine (a JIT-vectorized FMA loop, 1 and N threads), {@code local} times
  * Scoreline's job end to end (score, write the lists to RocksDB as a snapshot, publish) and its
- * kernel alone, {@code spark} times ALS in {@code local[N]} with the JVM options Spark's launcher
- * adds. Before each rep the phase waits until other processes use less than {@code quiet} cores,
- * and it reports the other processes' CPU during the rep. The driver prints a markdown report: min
- * and median time, scores/s, GFLOP/s and the fraction of peak.
+ * kernel alone, in a JVM with {@code --add-modules jdk.incubator.vector} as the {@code scoreline}
+ * launcher starts it (so {@code DotProductTopK} uses its Vector API kernel), {@code plain} (not in
+ * the defaults) times the kernel alone in a JVM without that module (the plain Java kernel), {@code
+ * spark} times ALS in {@code local[N]} with the JVM options Spark's launcher adds. Before each rep
+ * the phase waits until other processes use less than {@code quiet} cores, and it reports the other
+ * processes' CPU during the rep. The driver prints a markdown report: min and median time,
+ * scores/s, GFLOP/s and the fraction of peak.
  */
 public final class BatchBenchmark {
   private static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
@@ -76,6 +79,7 @@ public final class BatchBenchmark {
       switch (phase) {
         case "peak" -> peakPhase(a);
         case "local" -> LocalPhase.run(a);
+        case "plain" -> LocalPhase.kernelOnly(a, "plain-kernel");
         case "spark" -> SparkPhase.run(a);
         default -> usage("unknown phase " + phase);
       }
@@ -167,7 +171,13 @@ public final class BatchBenchmark {
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       switch (phase) {
         case "peak" -> cmd.add("-Xmx512m");
-        case "local" -> cmd.add("-Xmx4g");
+        case "local" -> {
+          cmd.add("-Xmx4g");
+          // as the scoreline launcher: DotProductTopK's Vector API kernel
+          cmd.add("--add-modules");
+          cmd.add("jdk.incubator.vector");
+        }
+        case "plain" -> cmd.add("-Xmx4g"); // without the module: the plain Java kernel
         case "spark" -> {
           cmd.add("-Xmx8g");
           cmd.addAll(SparkPhase.JVM_FLAGS);
@@ -284,6 +294,7 @@ public final class BatchBenchmark {
     String[][] kinds = {
       {"local-job", "Scoreline local engine: score + write RocksDB snapshot + publish"},
       {"local-kernel", "Scoreline kernel only (DotProductTopK.run, lists discarded)"},
+      {"plain-kernel", "Scoreline plain Java kernel only (JVM without jdk.incubator.vector)"},
       {"spark-als", "Spark MLlib ALSModel.recommendForAllUsers, local[" + threads + "], noop sink"},
     };
     for (String[] k : kinds) {
@@ -318,9 +329,19 @@ public final class BatchBenchmark {
               median(values(rs, "spark-als", "seconds"))
                   / median(values(rs, "local-job", "seconds"))));
     }
+    double plain = median(values(rs, "plain-kernel", "seconds"));
+    double kernel = median(values(rs, "local-kernel", "seconds"));
+    if (!Double.isNaN(plain) && !Double.isNaN(kernel)) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "%nKernel with jdk.incubator.vector over the plain Java kernel: %.1f× (median vs"
+                  + " median).%n",
+              plain / kernel));
+    }
     for (Map<String, String> r : rs) {
       String kind = r.get("kind");
-      if (kind.endsWith("-check") || kind.equals("spark-info") || kind.equals("local-db")) {
+      if (kind.endsWith("-check") || kind.endsWith("-info") || kind.equals("local-db")) {
         md.append("\n").append(r);
       }
     }

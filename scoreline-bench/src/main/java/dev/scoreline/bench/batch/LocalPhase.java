@@ -27,7 +27,9 @@ import java.util.stream.Stream;
 /**
  * Scoreline's local batch engine on the benchmark factors: the whole job (prepare the item panels,
  * score every user, write the top-K lists to RocksDB as a new snapshot, publish) and, separately,
- * the scoring kernel alone; then a check of sampled lists against the brute-force reference.
+ * the scoring kernel alone; then a check of sampled lists against the brute-force reference. Which
+ * kernel scored ({@link DotProductTopK#kernel()}: the Vector API one when this JVM has {@code
+ * jdk.incubator.vector}) is reported as {@code local-info}.
  */
 final class LocalPhase {
   static final Entity USER =
@@ -53,6 +55,8 @@ final class LocalPhase {
     for (int i = 0; i < items; i++) {
       itemIds[i] = i;
     }
+    System.out.println(
+        "RESULT kind=local-info kernel=" + new DotProductTopK(f.item(), items, dim, k).kernel());
     Path db = Files.createTempDirectory("scoreline-batch-bench");
     try (KvStore store = RocksDbKvStore.open(db)) {
       SnapshotWriter writer = new SnapshotWriter(store);
@@ -103,6 +107,32 @@ final class LocalPhase {
     } finally {
       deleteTree(db);
     }
+  }
+
+  /**
+   * The kernel alone ({@code DotProductTopK.run}, lists discarded) after a fifth-size warm-up, as
+   * {@code kind} results: the {@code plain} phase, whose JVM lacks {@code jdk.incubator.vector}.
+   */
+  static void kernelOnly(Map<String, String> a, String kind) throws Exception {
+    int users = BatchBenchmark.intArg(a, "users");
+    int items = BatchBenchmark.intArg(a, "items");
+    int dim = BatchBenchmark.intArg(a, "dim");
+    int k = BatchBenchmark.intArg(a, "k");
+    int threads = BatchBenchmark.intArg(a, "threads");
+    Factors f = Factors.generate(users, items, dim, 42);
+    DotProductTopK topK = new DotProductTopK(f.item(), items, dim, k);
+    System.out.println(
+        "RESULT kind=" + kind.replace("-kernel", "") + "-info kernel=" + topK.kernel());
+    topK.run(f.user(), Math.max(1, users / 5), Exclusions.NONE, threads, b -> {}); // JIT warm-up
+    BatchBenchmark.reps(
+        a,
+        kind,
+        BatchBenchmark.intArg(a, "reps"),
+        () -> {
+          AtomicLong sink = new AtomicLong();
+          topK.run(f.user(), users, Exclusions.NONE, threads, b -> sink.addAndGet(b.item(0, 0)));
+          return "sink=" + sink.get();
+        });
   }
 
   /** Compares 500 sampled users' published lists with the brute-force reference, exactly. */
