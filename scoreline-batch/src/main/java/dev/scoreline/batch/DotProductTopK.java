@@ -50,9 +50,10 @@ import org.slf4j.LoggerFactory;
  *   <li>Panel rows are padded to whole 64-byte cache lines, so rows allocated one after the other
  *       share their alignment; the two score rows are spaced half a page apart so their stores do
  *       not alias the next loads in the store buffer (4K aliasing). Both measurably help.
- *   <li>Each user keeps a fixed-size min-heap of its best K so far in primitive arrays; a candidate
- *       is rejected by one compare against the heap's root, which after the first blocks rejects
- *       nearly all of them. Nothing is allocated per item.
+ *   <li>Each user keeps a fixed-size min-heap of its best K so far (both kernels), one {@code long}
+ *       per entry whose signed order is the ranking order, so a heap step is one compare and mostly
+ *       a conditional move; a candidate is rejected by one compare against the heap's root, which
+ *       after the first blocks rejects nearly all of them. Nothing is allocated per item.
  *   <li>Users are scored in blocks ({@link #userBlock()} users); each block's lists are handed to a
  *       consumer as soon as it is done, so 100k users never need a 100k × 20k score matrix. {@link
  *       #run} scores blocks in parallel on a fixed pool of the given size (never the common pool).
@@ -71,6 +72,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DotProductTopK {
   private static final Logger log = LoggerFactory.getLogger(DotProductTopK.class);
+
+  private static final int NEGATIVE_ZERO = Float.floatToRawIntBits(-0f);
 
   /** Items per panel: 1,024 × 64 dimensions × 4 bytes = 256 KiB, which fits L2. */
   public static final int DEFAULT_ITEM_BLOCK = 1024;
@@ -344,8 +347,7 @@ public final class DotProductTopK {
      */
     private final float[][] rows = accelerated == null ? scoreRows(itemBlock) : null;
 
-    private final float[] heapScores = new float[userBlock * k];
-    private final int[] heapItems = new int[userBlock * k];
+    private final long[] heap = new long[userBlock * k];
     private final int[] sizes = new int[userBlock];
     private final float[] thresholds = new float[userBlock];
     private final int[][] excluded = new int[userBlock][];
@@ -430,70 +432,86 @@ public final class DotProductTopK {
     private float offer(int i, int item, float v) {
       int[] ex = excluded[i];
       if (ex != null && java.util.Arrays.binarySearch(ex, item) >= 0) {
-        return thresholds(i);
+        return thresholds[i];
       }
       int o = i * k;
       int size = sizes[i];
+      long key = key(v, item);
       if (size < k) {
-        siftUp(o, size, v, item);
+        siftUp(o, size, key);
         sizes[i] = ++size;
-        return size == k ? heapScores[o] : Float.NEGATIVE_INFINITY;
+        return size == k ? score(heap[o]) : Float.NEGATIVE_INFINITY;
       }
-      siftDown(o, v, item);
-      return heapScores[o];
+      siftDown(o, 0, k, key);
+      return score(heap[o]);
     }
 
-    private float thresholds(int i) {
-      return sizes[i] < k ? Float.NEGATIVE_INFINITY : heapScores[i * k];
+    /**
+     * An entry as one long whose signed order is the ranking order (higher score first; on equal
+     * scores, lower item first), so the heap needs one compare per step, mostly as a conditional
+     * move: the high half is the score's bits made order-preserving as a signed int (-0.0 counted
+     * as +0.0, as {@code ==} does), the low half {@code (Integer.MAX_VALUE - item) << 1} plus a
+     * flag bit that keeps the sign of a -0.0 score (items are distinct, so the flag never decides).
+     * Scores are never NaN here.
+     */
+    private static long key(float v, int item) {
+      int bits = Float.floatToRawIntBits(v + 0f); // -0.0 + 0.0 = +0.0
+      int ordered = bits ^ ((bits >> 31) & 0x7FFFFFFF);
+      int low =
+          ((Integer.MAX_VALUE - item) << 1) | (Float.floatToRawIntBits(v) == NEGATIVE_ZERO ? 1 : 0);
+      return ((long) ordered << 32) | (low & 0xFFFFFFFFL);
     }
 
-    /** Heap order: the root is the worst entry (lowest score; on equal scores, highest item). */
-    private boolean worse(float s1, int i1, float s2, int i2) {
-      return s1 < s2 || (s1 == s2 && i1 > i2);
+    private static float score(long key) {
+      if ((key & 1) != 0) {
+        return -0f;
+      }
+      int ordered = (int) (key >> 32);
+      return Float.intBitsToFloat(ordered ^ ((ordered >> 31) & 0x7FFFFFFF));
     }
 
-    private void siftUp(int o, int pos, float v, int item) {
+    private static int item(long key) {
+      return Integer.MAX_VALUE - ((int) key >>> 1);
+    }
+
+    /**
+     * Min-heap (the root is the worst entry) of user slot {@code o / k}: inserts at {@code pos}.
+     */
+    private void siftUp(int o, int pos, long key) {
+      long[] h = heap;
       while (pos > 0) {
         int parent = (pos - 1) >>> 1;
-        float ps = heapScores[o + parent];
-        int pi = heapItems[o + parent];
-        if (!worse(v, item, ps, pi)) {
+        long p = h[o + parent];
+        if (p <= key) {
           break;
         }
-        heapScores[o + pos] = ps;
-        heapItems[o + pos] = pi;
+        h[o + pos] = p;
         pos = parent;
       }
-      heapScores[o + pos] = v;
-      heapItems[o + pos] = item;
+      h[o + pos] = key;
     }
 
-    /** Replaces the root with a better entry. */
-    private void siftDown(int o, float v, int item) {
-      siftDown(o, 0, k, v, item);
-    }
-
-    private void siftDown(int o, int pos, int size, float v, int item) {
+    /** Sifts {@code key} down from {@code pos} in a heap of {@code size} entries. */
+    private void siftDown(int o, int pos, int size, long key) {
+      long[] h = heap;
       int half = size >>> 1;
       while (pos < half) {
         int c = 2 * pos + 1;
-        float cs = heapScores[o + c];
-        int ci = heapItems[o + c];
+        long ck = h[o + c];
         int r = c + 1;
-        if (r < size && worse(heapScores[o + r], heapItems[o + r], cs, ci)) {
-          c = r;
-          cs = heapScores[o + r];
-          ci = heapItems[o + r];
+        if (r < size) {
+          long rk = h[o + r];
+          // the worse child; unpredictable, so written for a conditional move
+          c = rk < ck ? r : c;
+          ck = Math.min(ck, rk);
         }
-        if (!worse(cs, ci, v, item)) {
+        if (ck >= key) {
           break;
         }
-        heapScores[o + pos] = cs;
-        heapItems[o + pos] = ci;
+        h[o + pos] = ck;
         pos = c;
       }
-      heapScores[o + pos] = v;
-      heapItems[o + pos] = item;
+      h[o + pos] = key;
     }
 
     /**
@@ -503,11 +521,10 @@ public final class DotProductTopK {
       int o = i * k;
       int size = sizes[i];
       for (int last = size - 1; last >= 0; last--) {
-        outScores[o + last] = heapScores[o];
-        outItems[o + last] = heapItems[o];
-        float ms = heapScores[o + last];
-        int mi = heapItems[o + last];
-        siftDown(o, 0, last, ms, mi);
+        long root = heap[o];
+        outScores[o + last] = score(root);
+        outItems[o + last] = item(root);
+        siftDown(o, 0, last, heap[o + last]);
       }
       return size;
     }

@@ -1,6 +1,7 @@
 package dev.scoreline.batch;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,7 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * exactly {@link DotProductTopK}'s order, so every score is bit-identical to the plain path and to
  * {@link DotProductTopK#referenceTopK}. The finished tile is compared with each user's current
  * threshold (its K-th best so far) by one vector compare per vector; only a vector with a lane
- * above it is stored and scanned in scalar code, which offers its items in ascending order.
+ * above it is stored, and its lanes from the first to the last one above are scanned in scalar
+ * code, which offers the items in ascending order.
  *
  * <p>The loop runs strip by strip, and within a strip over the block's users: one strip (16 KiB at
  * 64 dimensions) stays in L1 while the block's user rows stream past it, and every user sees its
@@ -187,74 +189,140 @@ final class VectorTopKKernel implements TopKKernel {
       a33 = q3.fma(b, a33);
     }
     // one compare per vector against the user's current threshold; a vector with a lane above it
-    // is stored and scanned (the scan re-checks each lane against the rising threshold)
+    // is stored and its lanes from the first to the last one above are scanned (the scan re-checks
+    // each lane against the rising threshold)
+    VectorMask<Float> m;
     float t0 = scorer.threshold(i + 0);
-    if (a00.compare(VectorOperators.GT, t0).anyTrue()) {
+    m = a00.compare(VectorOperators.GT, t0);
+    if (m.anyTrue()) {
       a00.intoArray(spill, 0);
-      t0 = scan(scorer, i + 0, spill, 0, 0, base, valid);
+      t0 = scan(scorer, i + 0, spill, 0, 0, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a01.compare(VectorOperators.GT, t0).anyTrue()) {
+    m = a01.compare(VectorOperators.GT, t0);
+    if (m.anyTrue()) {
       a01.intoArray(spill, LANES);
-      t0 = scan(scorer, i + 0, spill, LANES, 1, base, valid);
+      t0 = scan(scorer, i + 0, spill, LANES, 1, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a02.compare(VectorOperators.GT, t0).anyTrue()) {
+    m = a02.compare(VectorOperators.GT, t0);
+    if (m.anyTrue()) {
       a02.intoArray(spill, 2 * LANES);
-      t0 = scan(scorer, i + 0, spill, 2 * LANES, 2, base, valid);
+      t0 = scan(scorer, i + 0, spill, 2 * LANES, 2, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a03.compare(VectorOperators.GT, t0).anyTrue()) {
+    m = a03.compare(VectorOperators.GT, t0);
+    if (m.anyTrue()) {
       a03.intoArray(spill, 3 * LANES);
-      t0 = scan(scorer, i + 0, spill, 3 * LANES, 3, base, valid);
+      t0 = scan(scorer, i + 0, spill, 3 * LANES, 3, m.firstTrue(), m.lastTrue(), base, valid);
     }
     float t1 = scorer.threshold(i + 1);
-    if (a10.compare(VectorOperators.GT, t1).anyTrue()) {
+    m = a10.compare(VectorOperators.GT, t1);
+    if (m.anyTrue()) {
       a10.intoArray(spill, WIDTH);
-      t1 = scan(scorer, i + 1, spill, WIDTH, 0, base, valid);
+      t1 = scan(scorer, i + 1, spill, WIDTH, 0, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a11.compare(VectorOperators.GT, t1).anyTrue()) {
+    m = a11.compare(VectorOperators.GT, t1);
+    if (m.anyTrue()) {
       a11.intoArray(spill, WIDTH + LANES);
-      t1 = scan(scorer, i + 1, spill, WIDTH + LANES, 1, base, valid);
+      t1 = scan(scorer, i + 1, spill, WIDTH + LANES, 1, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a12.compare(VectorOperators.GT, t1).anyTrue()) {
+    m = a12.compare(VectorOperators.GT, t1);
+    if (m.anyTrue()) {
       a12.intoArray(spill, WIDTH + 2 * LANES);
-      t1 = scan(scorer, i + 1, spill, WIDTH + 2 * LANES, 2, base, valid);
+      t1 =
+          scan(
+              scorer, i + 1, spill, WIDTH + 2 * LANES, 2, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a13.compare(VectorOperators.GT, t1).anyTrue()) {
+    m = a13.compare(VectorOperators.GT, t1);
+    if (m.anyTrue()) {
       a13.intoArray(spill, WIDTH + 3 * LANES);
-      t1 = scan(scorer, i + 1, spill, WIDTH + 3 * LANES, 3, base, valid);
+      t1 =
+          scan(
+              scorer, i + 1, spill, WIDTH + 3 * LANES, 3, m.firstTrue(), m.lastTrue(), base, valid);
     }
     float t2 = scorer.threshold(i + 2);
-    if (a20.compare(VectorOperators.GT, t2).anyTrue()) {
+    m = a20.compare(VectorOperators.GT, t2);
+    if (m.anyTrue()) {
       a20.intoArray(spill, 2 * WIDTH);
-      t2 = scan(scorer, i + 2, spill, 2 * WIDTH, 0, base, valid);
+      t2 = scan(scorer, i + 2, spill, 2 * WIDTH, 0, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a21.compare(VectorOperators.GT, t2).anyTrue()) {
+    m = a21.compare(VectorOperators.GT, t2);
+    if (m.anyTrue()) {
       a21.intoArray(spill, 2 * WIDTH + LANES);
-      t2 = scan(scorer, i + 2, spill, 2 * WIDTH + LANES, 1, base, valid);
+      t2 =
+          scan(
+              scorer, i + 2, spill, 2 * WIDTH + LANES, 1, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a22.compare(VectorOperators.GT, t2).anyTrue()) {
+    m = a22.compare(VectorOperators.GT, t2);
+    if (m.anyTrue()) {
       a22.intoArray(spill, 2 * WIDTH + 2 * LANES);
-      t2 = scan(scorer, i + 2, spill, 2 * WIDTH + 2 * LANES, 2, base, valid);
+      t2 =
+          scan(
+              scorer,
+              i + 2,
+              spill,
+              2 * WIDTH + 2 * LANES,
+              2,
+              m.firstTrue(),
+              m.lastTrue(),
+              base,
+              valid);
     }
-    if (a23.compare(VectorOperators.GT, t2).anyTrue()) {
+    m = a23.compare(VectorOperators.GT, t2);
+    if (m.anyTrue()) {
       a23.intoArray(spill, 2 * WIDTH + 3 * LANES);
-      t2 = scan(scorer, i + 2, spill, 2 * WIDTH + 3 * LANES, 3, base, valid);
+      t2 =
+          scan(
+              scorer,
+              i + 2,
+              spill,
+              2 * WIDTH + 3 * LANES,
+              3,
+              m.firstTrue(),
+              m.lastTrue(),
+              base,
+              valid);
     }
     float t3 = scorer.threshold(i + 3);
-    if (a30.compare(VectorOperators.GT, t3).anyTrue()) {
+    m = a30.compare(VectorOperators.GT, t3);
+    if (m.anyTrue()) {
       a30.intoArray(spill, 3 * WIDTH);
-      t3 = scan(scorer, i + 3, spill, 3 * WIDTH, 0, base, valid);
+      t3 = scan(scorer, i + 3, spill, 3 * WIDTH, 0, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a31.compare(VectorOperators.GT, t3).anyTrue()) {
+    m = a31.compare(VectorOperators.GT, t3);
+    if (m.anyTrue()) {
       a31.intoArray(spill, 3 * WIDTH + LANES);
-      t3 = scan(scorer, i + 3, spill, 3 * WIDTH + LANES, 1, base, valid);
+      t3 =
+          scan(
+              scorer, i + 3, spill, 3 * WIDTH + LANES, 1, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a32.compare(VectorOperators.GT, t3).anyTrue()) {
+    m = a32.compare(VectorOperators.GT, t3);
+    if (m.anyTrue()) {
       a32.intoArray(spill, 3 * WIDTH + 2 * LANES);
-      t3 = scan(scorer, i + 3, spill, 3 * WIDTH + 2 * LANES, 2, base, valid);
+      t3 =
+          scan(
+              scorer,
+              i + 3,
+              spill,
+              3 * WIDTH + 2 * LANES,
+              2,
+              m.firstTrue(),
+              m.lastTrue(),
+              base,
+              valid);
     }
-    if (a33.compare(VectorOperators.GT, t3).anyTrue()) {
+    m = a33.compare(VectorOperators.GT, t3);
+    if (m.anyTrue()) {
       a33.intoArray(spill, 3 * WIDTH + 3 * LANES);
-      t3 = scan(scorer, i + 3, spill, 3 * WIDTH + 3 * LANES, 3, base, valid);
+      t3 =
+          scan(
+              scorer,
+              i + 3,
+              spill,
+              3 * WIDTH + 3 * LANES,
+              3,
+              m.firstTrue(),
+              m.lastTrue(),
+              base,
+              valid);
     }
   }
 
@@ -263,8 +331,17 @@ final class VectorTopKKernel implements TopKKernel {
    * user's new threshold. The strip's padding lanes (from {@code valid}) are never offered.
    */
   private static float scan(
-      DotProductTopK.Scorer scorer, int i, float[] spill, int offset, int c, int base, int valid) {
-    scorer.scan(i, spill, offset, Math.min(LANES, valid - c * LANES), base + c * LANES);
+      DotProductTopK.Scorer scorer,
+      int i,
+      float[] spill,
+      int offset,
+      int c,
+      int first,
+      int last,
+      int base,
+      int valid) {
+    int end = Math.min(last + 1, valid - c * LANES);
+    scorer.scan(i, spill, offset + first, end - first, base + c * LANES + first);
     return scorer.threshold(i);
   }
 
@@ -292,21 +369,26 @@ final class VectorTopKKernel implements TopKKernel {
       a3 = FloatVector.fromArray(SPECIES, p, o + 3 * LANES).fma(b, a3);
     }
     float t = scorer.threshold(i);
-    if (a0.compare(VectorOperators.GT, t).anyTrue()) {
+    VectorMask<Float> m;
+    m = a0.compare(VectorOperators.GT, t);
+    if (m.anyTrue()) {
       a0.intoArray(spill, 0);
-      t = scan(scorer, i, spill, 0, 0, base, valid);
+      t = scan(scorer, i, spill, 0, 0, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a1.compare(VectorOperators.GT, t).anyTrue()) {
+    m = a1.compare(VectorOperators.GT, t);
+    if (m.anyTrue()) {
       a1.intoArray(spill, LANES);
-      t = scan(scorer, i, spill, LANES, 1, base, valid);
+      t = scan(scorer, i, spill, LANES, 1, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a2.compare(VectorOperators.GT, t).anyTrue()) {
+    m = a2.compare(VectorOperators.GT, t);
+    if (m.anyTrue()) {
       a2.intoArray(spill, 2 * LANES);
-      t = scan(scorer, i, spill, 2 * LANES, 2, base, valid);
+      t = scan(scorer, i, spill, 2 * LANES, 2, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    if (a3.compare(VectorOperators.GT, t).anyTrue()) {
+    m = a3.compare(VectorOperators.GT, t);
+    if (m.anyTrue()) {
       a3.intoArray(spill, 3 * LANES);
-      scan(scorer, i, spill, 3 * LANES, 3, base, valid);
+      scan(scorer, i, spill, 3 * LANES, 3, m.firstTrue(), m.lastTrue(), base, valid);
     }
   }
 }

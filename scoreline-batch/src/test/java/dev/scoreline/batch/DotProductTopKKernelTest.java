@@ -70,9 +70,15 @@ class DotProductTopKKernelTest {
     float[] users = DotProductTopKTest.gaussian(rnd, n * dim);
     // user 2 scores 0 against everything: all ties, lowest rows win
     java.util.Arrays.fill(users, 2 * dim, 3 * dim, 0f);
-    // tiny factors: products underflow to -0.0 for some items
+    // tiny factors: products underflow to ±0, so some of user 4's scores are -0.0 (ranked equal to
+    // +0.0, ties by item, and kept as -0.0)
+    for (int i = 20; i < 25; i++) {
+      for (int d = 0; d < dim; d++) {
+        items[i * dim + d] *= 1e-30f;
+      }
+    }
     for (int d = 0; d < dim; d++) {
-      users[4 * dim + d] = 1e-30f;
+      users[4 * dim + d] = (d % 2 == 0 ? 1e-30f : -1e-30f);
     }
     int[][] excluded = new int[n][];
     excluded[1] = IntStream.range(0, m).filter(i -> i % 3 == 0).toArray();
