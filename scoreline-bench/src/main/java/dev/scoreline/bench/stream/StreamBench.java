@@ -203,9 +203,7 @@ public final class StreamBench {
   public static void main(String[] argv) throws Exception {
     quietLogs();
     Args a = Args.parse(argv);
-    long end = Instant.now().getEpochSecond() * 1_000_000L;
-    int days = Math.max(1, (int) Math.ceil((a.events + a.warmup) / (a.cards * 3.0)));
-    CardTransactions data = CardTransactions.generate(42, a.cards, days, end, 0.03);
+    CardTransactions data = data(a, a.events + a.warmup);
     System.out.printf(
         Locale.ROOT,
         "stream bench: fraud-check, %d cards, %d lanes, batch %d, fsync %s, %d cores%n",
@@ -221,6 +219,22 @@ public final class StreamBench {
     if (!a.mode.equals("max")) {
       double rate = a.rate > 0 ? a.rate : max / 2;
       latency(a, data, rate);
+    }
+  }
+
+  /**
+   * Synthetic transactions, at least {@code events} of them (about 3 per card and day), so that no
+   * event is sent twice: a repeated event id would be skipped as a duplicate, not scored.
+   */
+  static CardTransactions data(Args a, long events) {
+    long end = Instant.now().getEpochSecond() * 1_000_000L;
+    int days = Math.max(1, (int) Math.ceil(events / (a.cards * 3.0)));
+    while (true) {
+      CardTransactions data = CardTransactions.generate(42, a.cards, days, end, 0.03);
+      if (data.transactions().size() >= events) {
+        return data;
+      }
+      days++;
     }
   }
 
@@ -291,8 +305,12 @@ public final class StreamBench {
 
   /** Open-loop feed at {@code rate}; latency = result readable - event accepted. */
   static void latency(Args a, CardTransactions data, double rate) throws Exception {
+    int needed = a.warmup + (int) Math.ceil(rate * (a.seconds + 3)) + 1;
+    if (data.transactions().size() < needed) {
+      data = data(a, needed);
+    }
     try (Setup s = new Setup(a, data)) {
-      List<byte[]> events = events(data, a.warmup + (int) Math.ceil(rate * (a.seconds + 3)) + 1);
+      List<byte[]> events = events(data, needed);
       try (StreamService svc = s.start(a.fsync)) {
         StreamProcessor p = svc.processor("fraud-check");
         EventLog results = svc.resultLog("fraud-check");
@@ -349,6 +367,12 @@ public final class StreamBench {
         Thread.sleep(200);
         stop.set(true);
         reader.join();
+        if (p.status().duplicates() > 0) {
+          System.out.printf(
+              Locale.ROOT,
+              "warning: %d events were duplicates (not scored)%n",
+              p.status().duplicates());
+        }
         System.out.printf(
             Locale.ROOT,
             "latency at %.0f events/s for %d s (%d events, feeder late on %d ticks): p50 %.1f ms,"
