@@ -44,6 +44,7 @@ public final class BatchBenchmark {
     DEFAULTS.put("k", "50");
     DEFAULTS.put("reps", "3");
     DEFAULTS.put("sparkReps", "3");
+    DEFAULTS.put("runnerReps", "3");
     DEFAULTS.put("threads", "2");
     DEFAULTS.put("partitions", "64");
     DEFAULTS.put("phases", "peak,local,spark");
@@ -81,6 +82,7 @@ public final class BatchBenchmark {
         case "local" -> LocalPhase.run(a);
         case "plain" -> LocalPhase.kernelOnly(a, "plain-kernel");
         case "spark" -> SparkPhase.run(a);
+        case "runner" -> RunnerPhase.run(a);
         default -> usage("unknown phase " + phase);
       }
       return;
@@ -178,7 +180,7 @@ public final class BatchBenchmark {
           cmd.add("jdk.incubator.vector");
         }
         case "plain" -> cmd.add("-Xmx4g"); // without the module: the plain Java kernel
-        case "spark" -> {
+        case "spark", "runner" -> {
           cmd.add("-Xmx8g");
           cmd.addAll(SparkPhase.JVM_FLAGS);
         }
@@ -338,6 +340,39 @@ public final class BatchBenchmark {
               "%nKernel with jdk.incubator.vector over the plain Java kernel: %.1f× (median vs"
                   + " median).%n",
               plain / kernel));
+    }
+    List<Double> runnerLocal = values(rs, "runner-local", "seconds");
+    List<Double> runnerSpark = values(rs, "runner-spark", "seconds");
+    if (!runnerLocal.isEmpty() && !runnerSpark.isEmpty()) {
+      double entities = values(rs, "runner-local", "entities").get(0);
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "%n| runner of %s (%.0f entities, Redis) | reps (s) | min s | median s | entities/s"
+                  + " (median) |%n|---|---|---:|---:|---:|%n",
+              RunnerPhase.SURFACE,
+              entities));
+      for (String[] k :
+          new String[][] {
+            {"runner-local", "scoreline batch (local engine)"},
+            {"runner-spark", "Spark runner, local[" + threads + "]"}
+          }) {
+        List<Double> secs = values(rs, k[0], "seconds");
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "| %s | %s | %.2f | %.2f | %.0f |%n",
+                k[1],
+                join(secs, "%.2f"),
+                min(secs),
+                median(secs),
+                entities / median(secs)));
+      }
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "%nSpark runner time over the local engine's: %.1f× (median vs median).%n",
+              median(runnerSpark) / median(runnerLocal)));
     }
     for (Map<String, String> r : rs) {
       String kind = r.get("kind");
