@@ -19,11 +19,18 @@ import java.util.function.ToDoubleFunction;
  * scoreline_inference_queue_seconds} and {@code scoreline_inference_compute_seconds}; with dynamic
  * batching also {@code scoreline_inference_batch_size} (histogram), {@code
  * scoreline_inference_queue_depth} (gauge) and {@code scoreline_inference_rejected_total} (by
- * reason: queue_full, deadline, expired).
+ * reason: queue_full, deadline, expired, cancelled; the server's admission control adds
+ * max_in_flight and expired_on_arrival under the model label {@value #SERVER}).
  */
 public final class InferenceMetrics {
   /** The model label used for requests naming a model that does not exist (bounded cardinality). */
   public static final String UNKNOWN_MODEL = "_unknown";
+
+  /**
+   * The model label of requests refused by the server before their body was decoded, when the model
+   * they name is not known yet.
+   */
+  public static final String SERVER = "_server";
 
   private final MeterRegistry registry;
   private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();

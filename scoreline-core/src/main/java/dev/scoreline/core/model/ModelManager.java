@@ -25,11 +25,13 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -267,12 +269,17 @@ public final class ModelManager implements AutoCloseable {
           config.dynamicBatching() != null && config.dynamicBatching().defaultTimeout() != null
               ? config.dynamicBatching().defaultTimeout().toNanos()
               : 0;
+      int capacity =
+          config.dynamicBatching() != null
+              ? instances.size() * Math.max(1, config.maxBatchSize())
+              : concurrency(config);
       return new VersionHandle(
           source.name(),
           source.version(),
           instances,
           scheduler,
           timeout,
+          capacity,
           FileStamp.of(source.file()));
     } catch (RuntimeException e) {
       instances.forEach(LoadedModel::close);
@@ -439,6 +446,22 @@ public final class ModelManager implements AutoCloseable {
         name, versions, e.platform, sig.inputs(), sig.outputs(), sig.maxBatchSize());
   }
 
+  /**
+   * How many requests the loaded versions can work on at once: per version, {@code instance-count}
+   * x {@code max-batch-size} with dynamic batching (every instance running a full batch of one-row
+   * requests), else {@code max-concurrency}. The server derives its default in-flight limit from
+   * this. 0 when nothing is loaded.
+   */
+  public int concurrentCapacity() {
+    long total = 0;
+    for (ModelEntry e : models.values()) {
+      for (VersionHandle h : e.versions.values()) {
+        total += h.capacity;
+      }
+    }
+    return (int) Math.min(Integer.MAX_VALUE, total);
+  }
+
   /** Names of the models that have at least one ready version, sorted. */
   public List<String> readyModels() {
     List<String> out = new ArrayList<>();
@@ -456,7 +479,7 @@ public final class ModelManager implements AutoCloseable {
   /** Runs a request, waiting for its result on the calling thread. */
   public InferenceResponse infer(InferenceRequest request) {
     long enqueued = System.nanoTime();
-    Admitted a = admit(request, enqueued);
+    Admitted a = admit(request, enqueued, enqueued);
     String outcome = "success";
     CompletableFuture<List<Tensor>> served = new CompletableFuture<>();
     maybeShadow(a, served);
@@ -482,11 +505,26 @@ public final class ModelManager implements AutoCloseable {
    * request that cannot be admitted fails at once with RESOURCE_EXHAUSTED.
    */
   public CompletableFuture<InferenceResponse> inferAsync(InferenceRequest request) {
+    return inferAsync(request, System.nanoTime());
+  }
+
+  /**
+   * Like {@link #inferAsync(InferenceRequest)}, with the request's deadline (its {@code timeout}
+   * parameter, else the model's default timeout) counted from {@code arrivalNanos}: the {@link
+   * System#nanoTime()} at which the request reached the server, before its body was read and
+   * decoded. A request whose deadline has passed by admission fails at once with DEADLINE_EXCEEDED
+   * and never runs.
+   *
+   * <p>Cancelling the returned future (the client went away) drops the request before compute if it
+   * has not started yet.
+   */
+  public CompletableFuture<InferenceResponse> inferAsync(
+      InferenceRequest request, long arrivalNanos) {
     long enqueued = System.nanoTime();
     Admitted a;
     CompletableFuture<List<Tensor>> f;
     try {
-      a = admit(request, enqueued);
+      a = admit(request, enqueued, arrivalNanos);
     } catch (ScorelineException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -497,11 +535,13 @@ public final class ModelManager implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     maybeShadow(a, f);
-    return f.handle(
+    CompletableFuture<InferenceResponse> out = new CompletableFuture<>();
+    f.whenComplete(
         (outputs, error) -> {
           if (error == null) {
             a.finish("success");
-            return a.response(outputs);
+            out.complete(a.response(outputs));
+            return;
           }
           Throwable cause =
               error instanceof CompletionException && error.getCause() != null
@@ -509,11 +549,22 @@ public final class ModelManager implements AutoCloseable {
                   : error;
           if (cause instanceof ScorelineException) {
             a.finish(outcomeOf((ScorelineException) cause));
-            throw (ScorelineException) cause;
+            out.completeExceptionally(cause);
+          } else if (cause instanceof CancellationException) {
+            a.finish("cancelled"); // the caller gave up; nobody reads the answer
+            out.cancel(false);
+          } else {
+            a.finish("internal");
+            out.completeExceptionally(internal(request, cause));
           }
-          a.finish("internal");
-          throw internal(request, cause);
         });
+    out.whenComplete(
+        (r, e) -> {
+          if (e instanceof CancellationException) {
+            f.cancel(false); // the scheduler skips a cancelled job that has not started
+          }
+        });
+    return out;
   }
 
   /**
@@ -652,7 +703,7 @@ public final class ModelManager implements AutoCloseable {
    * Resolves the version, validates the request and counts it in flight. On failure the request is
    * already counted in metrics and released.
    */
-  private Admitted admit(InferenceRequest request, long enqueued) {
+  private Admitted admit(InferenceRequest request, long enqueued, long arrival) {
     String modelLabel = InferenceMetrics.UNKNOWN_MODEL;
     String versionLabel = "";
     VersionHandle h = null;
@@ -672,13 +723,25 @@ public final class ModelManager implements AutoCloseable {
       List<String> outputs = RequestValidator.validateOutputs(sig, entry.name, request.outputs());
       int priority = intParameter(request, "priority");
       long timeoutMicros = intParameter(request, "timeout");
-      long fromRequest = timeoutMicros > 0 ? enqueued + timeoutMicros * 1000 : 0;
-      long fromModel = h.defaultDeadline(enqueued);
+      // deadlines count from arrival: reading and decoding the body used part of the time
+      long from = enqueued - arrival > 0 ? arrival : enqueued;
+      long fromRequest = timeoutMicros > 0 ? from + timeoutMicros * 1000 : 0;
+      long fromModel = h.defaultDeadline(from);
       // the shorter of the request's timeout and the model's default timeout
       long deadline =
           fromRequest == 0
               ? fromModel
               : fromModel == 0 ? fromRequest : Math.min(fromRequest, fromModel);
+      if (deadline != 0 && enqueued - deadline >= 0) {
+        metrics.rejected(entry.name, versionLabel, "expired");
+        throw new ScorelineException(
+            ErrorCode.DEADLINE_EXCEEDED,
+            "the request's deadline passed "
+                + TimeUnit.NANOSECONDS.toMicros(enqueued - from)
+                + " us after it arrived, before model '"
+                + entry.name
+                + "' could take it; it was not run. Allow a longer timeout");
+      }
       Job job = new Job(inputs, outputs, priority, enqueued, deadline);
       return new Admitted(request, entry, h, job, enqueued);
     } catch (RuntimeException e) {
@@ -919,6 +982,7 @@ public final class ModelManager implements AutoCloseable {
     final ModelSignature signature;
     final Scheduler scheduler;
     final long defaultTimeoutNanos;
+    final int capacity;
     final FileStamp file;
     final AtomicInteger inFlight = new AtomicInteger();
     volatile ModelState state = ModelState.READY;
@@ -929,8 +993,10 @@ public final class ModelManager implements AutoCloseable {
         List<LoadedModel> instances,
         Scheduler scheduler,
         long defaultTimeoutNanos,
+        int capacity,
         FileStamp file) {
       this.file = file;
+      this.capacity = capacity;
       this.name = name;
       this.version = version;
       this.versionString = Long.toString(version);

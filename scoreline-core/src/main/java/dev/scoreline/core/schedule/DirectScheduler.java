@@ -49,6 +49,10 @@ public final class DirectScheduler implements Scheduler {
     try {
       executor.execute(
           () -> {
+            if (f.isDone()) { // cancelled by its caller while waiting for a worker
+              metrics.rejected(model, version, "cancelled");
+              return;
+            }
             try {
               f.complete(run(job));
             } catch (Throwable t) {

@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * runs batches, so N instances run N batches in parallel.
  *
  * <p>Load shedding: a full queue, or a deadline that the queue ahead cannot meet, is refused at
- * once with RESOURCE_EXHAUSTED; a request whose deadline passes while queued is dropped before
- * compute.
+ * once with RESOURCE_EXHAUSTED; a request whose deadline passes while queued, or whose future its
+ * caller cancelled, is dropped before compute.
  */
 public final class DynamicBatcher implements Scheduler {
   private static final Logger log = LoggerFactory.getLogger(DynamicBatcher.class);
@@ -279,6 +279,13 @@ public final class DynamicBatcher implements Scheduler {
       Iterator<Pending> it = q.iterator();
       while (it.hasNext()) {
         Pending p = it.next();
+        if (p.future.isDone()) { // cancelled by its caller: nobody waits for the answer
+          it.remove();
+          queued--;
+          queuedRows -= p.rows;
+          metrics.rejected(model, version, "cancelled");
+          continue;
+        }
         long deadline = p.job.deadlineNanos();
         if (deadline != 0 && now - deadline >= 0) {
           it.remove();

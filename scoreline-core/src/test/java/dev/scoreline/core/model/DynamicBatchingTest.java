@@ -118,6 +118,64 @@ class DynamicBatchingTest {
   }
 
   @Test
+  void cancelledRequest_isDroppedBeforeCompute() throws Exception {
+    start("  max-queue-delay: 0us\n");
+    runtime.gate = new CountDownLatch(1);
+    runtime.entered.set(0);
+    CompletableFuture<InferenceResponse> blocker = manager.inferAsync(rows(Map.of(), 1, 1));
+    awaitEntered(1); // the only worker is inside run(), at the gate
+    CompletableFuture<InferenceResponse> abandoned = manager.inferAsync(rows(Map.of(), 2, 2));
+    assertThat(abandoned.cancel(false)).isTrue(); // its client went away
+    runtime.gate.countDown();
+    assertThat(blocker.get(5, TimeUnit.SECONDS)).isNotNull();
+    assertThat(manager.inferAsync(rows(Map.of(), 3, 3)).get(5, TimeUnit.SECONDS)).isNotNull();
+    assertThat(runtime.firstValues).containsExactly(1f, 3f);
+    assertThat(
+            registry
+                .get("scoreline.inference.rejected")
+                .tag("reason", "cancelled")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(
+            registry.get("scoreline.inference.request").tag("outcome", "cancelled").timer().count())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void deadline_countsFromArrival_notFromAdmission() throws Exception {
+    start("  max-queue-delay: 0us\n");
+    long arrived = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(50);
+    // 20 ms from an arrival 50 ms ago: already over when the manager sees it
+    CompletableFuture<InferenceResponse> late =
+        manager.inferAsync(rows(Map.of("timeout", 20_000), 2, 2), arrived);
+    assertThat(late).isCompletedExceptionally();
+    assertThat(codeOf(late)).isEqualTo(ErrorCode.DEADLINE_EXCEEDED);
+    // the same timeout from an arrival now runs
+    assertThat(
+            manager
+                .inferAsync(rows(Map.of("timeout", 20_000_000), 3, 3), System.nanoTime())
+                .get(5, TimeUnit.SECONDS)
+                .output("y")
+                .toFloatArray())
+        .containsExactly(30f, 30f);
+    assertThat(runtime.firstValues).containsExactly(3f);
+    assertThat(
+            registry.get("scoreline.inference.rejected").tag("reason", "expired").counter().count())
+        .isEqualTo(1);
+  }
+
+  private void awaitEntered(int n) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (runtime.entered.get() < n) {
+      if (System.nanoTime() - until > 0) {
+        throw new AssertionError("only " + runtime.entered.get() + " calls reached the model");
+      }
+      Thread.sleep(1);
+    }
+  }
+
+  @Test
   void fullQueue_isRefusedAtOnceWithResourceExhausted() throws Exception {
     start("  max-queue-delay: 0us\n  max-queue-size: 2\n");
     runtime.gate = new CountDownLatch(1);

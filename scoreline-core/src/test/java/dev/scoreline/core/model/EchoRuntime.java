@@ -24,6 +24,9 @@ final class EchoRuntime implements ModelRuntime {
   final AtomicInteger closed = new AtomicInteger();
   final AtomicInteger runs = new AtomicInteger();
 
+  /** Calls that reached run(), counted before waiting at the gate. */
+  final AtomicInteger entered = new AtomicInteger();
+
   /** The first element of every batch run, in run order. */
   final List<Float> firstValues =
       java.util.Collections.synchronizedList(new java.util.ArrayList<>());
@@ -65,6 +68,7 @@ final class EchoRuntime implements ModelRuntime {
 
       @Override
       public List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs) {
+        entered.incrementAndGet();
         CountDownLatch g = gate;
         if (g != null) {
           try {
