@@ -57,10 +57,17 @@ public final class ScorelineServer implements AutoCloseable {
   /** The default body limit: 64 MiB. */
   public static final long DEFAULT_MAX_REQUEST_BYTES = 64L << 20;
 
+  /** The default bound on concurrent HTTP/2 streams per connection (SETTINGS). */
+  public static final long DEFAULT_HTTP2_MAX_STREAMS = 1000;
+
+  /** The default number of RST_STREAM frames a client may send per minute per connection. */
+  public static final int DEFAULT_HTTP2_MAX_RESETS_PER_MINUTE = 60_000;
+
   private final ModelManager manager;
   private final Server server;
   private final PrometheusMeterRegistry registry;
   private final Duration gracePeriod;
+  private final AdmissionControl admission;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private JvmGcMetrics gcMetrics;
@@ -74,6 +81,8 @@ public final class ScorelineServer implements AutoCloseable {
             .http(b.port)
             .maxRequestLength(b.maxRequestBytes)
             .requestTimeout(b.requestTimeout)
+            .http2MaxStreamsPerConnection(b.http2MaxStreams)
+            .http2MaxResetFramesPerWindow(b.http2MaxResetsPerMinute, 60)
             .errorHandler(new HttpErrors(b.maxRequestBytes))
             .meterRegistry(registry)
             .gracefulShutdown(
@@ -130,6 +139,10 @@ public final class ScorelineServer implements AutoCloseable {
       }
       sb.service(grpc.build());
     }
+    // admission runs when the headers are in, before any body is read or decoded; the metrics
+    // decorator wraps it so that refused requests are counted as HTTP requests too
+    this.admission = new AdmissionControl(manager, b.maxInFlight, registry);
+    sb.decorator(admission);
     sb.decorator(
         MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("armeria.server")));
     this.server = sb.build();
@@ -184,6 +197,19 @@ public final class ScorelineServer implements AutoCloseable {
     return server.activeLocalPort();
   }
 
+  /**
+   * The in-flight limit in force: {@link Builder#maxInFlight}, or the one derived from the loaded
+   * models.
+   */
+  public int maxInFlight() {
+    return admission.limit();
+  }
+
+  /** Inference requests admitted and not yet answered. */
+  public int inFlight() {
+    return admission.inFlight();
+  }
+
   /** The registry behind {@code /metrics}. */
   public PrometheusMeterRegistry meterRegistry() {
     return registry;
@@ -236,6 +262,9 @@ public final class ScorelineServer implements AutoCloseable {
     private final List<BindableService> grpcServices = new ArrayList<>();
     private Duration shutdownGracePeriod = Duration.ofSeconds(30);
     private Duration requestTimeout = Duration.ofSeconds(60);
+    private int maxInFlight;
+    private long http2MaxStreams = DEFAULT_HTTP2_MAX_STREAMS;
+    private int http2MaxResetsPerMinute = DEFAULT_HTTP2_MAX_RESETS_PER_MINUTE;
     private String adminToken;
     private OnlineFeatureStore features;
     private SurfaceEngine surfaces;
@@ -296,6 +325,49 @@ public final class ScorelineServer implements AutoCloseable {
         throw new IllegalArgumentException("requestTimeout must not be negative");
       }
       this.requestTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * At most this many inference requests (REST infer and {@code :predict}, gRPC {@code
+     * ModelInfer}) in flight at once; more are refused as soon as their headers arrive, before the
+     * body is read: REST 429 with {@code Retry-After}, gRPC RESOURCE_EXHAUSTED. Default (0): 2 x
+     * the sum over loaded versions of {@code instance-count} x {@code max-batch-size} (with dynamic
+     * batching) or {@code max-concurrency} (without), at least 64, following loads and unloads.
+     */
+    public Builder maxInFlight(int maxInFlight) {
+      if (maxInFlight < 0) {
+        throw new IllegalArgumentException(
+            "maxInFlight must be >= 0 (0 = derived): " + maxInFlight);
+      }
+      this.maxInFlight = maxInFlight;
+      return this;
+    }
+
+    /**
+     * HTTP/2 {@code MAX_CONCURRENT_STREAMS} announced to clients: requests one connection may have
+     * open at once (clients queue the rest on their side). Default 1000.
+     */
+    public Builder http2MaxStreamsPerConnection(long streams) {
+      if (streams < 1 || streams > 0xFFFFFFFFL) {
+        throw new IllegalArgumentException(
+            "http2MaxStreamsPerConnection must be in [1, 2^32-1]: " + streams);
+      }
+      this.http2MaxStreams = streams;
+      return this;
+    }
+
+    /**
+     * RST_STREAM frames a client may send per connection per minute before the connection is closed
+     * (HTTP/2 rapid-reset protection). Every call a client cancels, for example when its deadline
+     * passes, is one frame; Armeria's default of 400 closes healthy connections of busy clients
+     * with short deadlines, failing all their calls in flight. Default 60,000 (1,000/s).
+     */
+    public Builder http2MaxResetsPerMinute(int resets) {
+      if (resets < 1) {
+        throw new IllegalArgumentException("http2MaxResetsPerMinute must be >= 1: " + resets);
+      }
+      this.http2MaxResetsPerMinute = resets;
       return this;
     }
 

@@ -264,9 +264,10 @@ final class TfServingService implements HttpService {
                 agg -> {
                   ModelMetadata m = manager.metadata(name, version);
                   Predict p = parse(agg.content().array(), m, version);
-                  return manager
-                      .inferAsync(p.request)
-                      .thenApply(r -> Json.ok(g -> writePredictions(g, p, r)));
+                  CompletableFuture<InferenceResponse> pending =
+                      manager.inferAsync(p.request, RequestDeadlines.arrivalNanos(ctx));
+                  ctx.whenRequestCancelling().thenRun(() -> pending.cancel(false));
+                  return pending.thenApply(r -> Json.ok(g -> writePredictions(g, p, r)));
                 })
             .exceptionally(t -> HttpErrors.response(ctx, t, maxRequestBytes));
     return HttpResponse.of(response);

@@ -15,6 +15,7 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.model.InferenceResponse;
 import dev.scoreline.core.model.ModelManager;
 import dev.scoreline.core.model.ModelMetadata;
 import dev.scoreline.core.model.ModelState;
@@ -289,9 +290,13 @@ final class V2Service implements HttpService {
 
   private CompletableFuture<HttpResponse> run(
       ServiceRequestContext ctx, InferRequestParser.Parsed parsed) {
-    return manager
-        .inferAsync(RequestHeaderParameters.apply(parsed.request(), ctx.request().headers()))
-        .thenApply(r -> InferResponseWriter.write(ctx.alloc(), r, parsed));
+    CompletableFuture<InferenceResponse> pending =
+        manager.inferAsync(
+            RequestHeaderParameters.apply(parsed.request(), ctx.request().headers()),
+            RequestDeadlines.arrivalNanos(ctx));
+    // the client went away or the request timed out: drop it before compute
+    ctx.whenRequestCancelling().thenRun(() -> pending.cancel(false));
+    return pending.thenApply(r -> InferResponseWriter.write(ctx.alloc(), r, parsed));
   }
 
   // ---------------------------------------------------------------- repository extension

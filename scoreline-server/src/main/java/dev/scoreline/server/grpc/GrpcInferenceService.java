@@ -13,6 +13,7 @@ import dev.scoreline.core.model.ModelState;
 import dev.scoreline.core.model.ModelStatus;
 import dev.scoreline.core.model.TensorSpec;
 import dev.scoreline.server.ErrorMapping;
+import dev.scoreline.server.RequestDeadlines;
 import dev.scoreline.server.ServerInfo;
 import dev.scoreline.server.grpc.proto.GRPCInferenceServiceGrpc;
 import dev.scoreline.server.grpc.proto.ModelConfig;
@@ -46,6 +47,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -225,36 +227,14 @@ public final class GrpcInferenceService
 
   /** Parses a {@code grpc-timeout} header ({@code 100m}, {@code 5S}, ...) to µs; 0 when absent. */
   static long grpcTimeoutMicros(String header) {
-    if (header == null || header.length() < 2) {
-      return 0;
-    }
-    long value;
-    try {
-      value = Long.parseLong(header.substring(0, header.length() - 1));
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-    switch (header.charAt(header.length() - 1)) {
-      case 'H':
-        return value * 3_600_000_000L;
-      case 'M':
-        return value * 60_000_000L;
-      case 'S':
-        return value * 1_000_000L;
-      case 'm':
-        return value * 1_000L;
-      case 'u':
-        return value;
-      case 'n':
-        return Math.max(1, value / 1_000L);
-      default:
-        return 0;
-    }
+    return RequestDeadlines.grpcTimeoutMicros(header);
   }
 
   @Override
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
     InferenceRequest call;
+    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+    long arrival = RequestDeadlines.arrivalNanos(ctx);
     try {
       checkDeadline();
       call =
@@ -269,27 +249,31 @@ public final class GrpcInferenceService
       response.onError(toStatus(e).asRuntimeException());
       return;
     }
-    manager
-        .inferAsync(call)
-        .whenComplete(
-            (result, error) -> {
-              if (isCancelled(response)) {
-                return; // the client gave up or its deadline passed; nobody reads the answer
-              }
-              if (error != null) {
-                response.onError(toStatus(error).asRuntimeException());
-                return;
-              }
-              ModelInferResponse out;
-              try {
-                out = toProto(result);
-              } catch (RuntimeException e) {
-                response.onError(toStatus(e).asRuntimeException());
-                return;
-              }
-              response.onNext(out);
-              response.onCompleted();
-            });
+    CompletableFuture<InferenceResponse> pending = manager.inferAsync(call, arrival);
+    if (response instanceof ServerCallStreamObserver) {
+      // the client cancelled (or its deadline passed): drop the request before compute
+      ((ServerCallStreamObserver<ModelInferResponse>) response)
+          .setOnCancelHandler(() -> pending.cancel(false));
+    }
+    pending.whenComplete(
+        (result, error) -> {
+          if (isCancelled(response)) {
+            return; // the client gave up or its deadline passed; nobody reads the answer
+          }
+          if (error != null) {
+            response.onError(toStatus(error).asRuntimeException());
+            return;
+          }
+          ModelInferResponse out;
+          try {
+            out = toProto(result);
+          } catch (RuntimeException e) {
+            response.onError(toStatus(e).asRuntimeException());
+            return;
+          }
+          response.onNext(out);
+          response.onCompleted();
+        });
   }
 
   private static ModelInferResponse toProto(InferenceResponse result) {
