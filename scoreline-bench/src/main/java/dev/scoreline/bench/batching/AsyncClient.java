@@ -44,6 +44,15 @@ interface AsyncClient extends AutoCloseable {
    */
   void call(int row, long timeoutMicros, Callback callback);
 
+  /**
+   * Like {@link #call(int, long, Callback)}, with the client's deadline at {@code deadlineNanos}
+   * ({@link System#nanoTime()}) instead of a fixed time after the send: the open loop counts it
+   * from each call's due time, as a user-facing caller would. The default ignores it.
+   */
+  default void call(int row, long timeoutMicros, long deadlineNanos, Callback callback) {
+    call(row, timeoutMicros, callback);
+  }
+
   /** A name for reports: {@code grpc} or {@code rest-binary}. */
   String transport();
 

@@ -135,7 +135,7 @@ public final class BatchingBenchmark {
           "  --overload-queue-size N      max-queue-size of the overload server (256)",
           "  --overload-timeout-us N      timeout parameter of every overload call (20000)",
           "  --saturation N               calls/s; default: measured closed loop at concurrency 64",
-          "  --client-deadline-ms N       the client's own deadline of open-loop calls (1000)",
+          "  --client-deadline-ms N       open-loop calls' client deadline, from the due time (1000)",
           "  --max-outstanding N          open-loop calls in flight at most (20000)");
 
   static final class UsageException extends RuntimeException {
@@ -174,6 +174,7 @@ public final class BatchingBenchmark {
       ServerConfig overloadConfig,
       double saturation,
       List<OverloadRun> overload,
+      int overloadMaxInFlight,
       Duration elapsed) {}
 
   public static void main(String[] args) throws Exception {
@@ -270,6 +271,7 @@ public final class BatchingBenchmark {
     ServerConfig overloadConfig = null;
     double saturation = 0;
     List<OverloadRun> overload = new ArrayList<>();
+    int[] maxInFlight = {0};
     if (o.overload()) {
       overloadConfig = bestBatching(o, configs, results).withQueueSize(o.overloadQueueSize());
       saturation =
@@ -290,6 +292,8 @@ public final class BatchingBenchmark {
           overloadConfig,
           o.clientDeadlineMillis(),
           (launcher, clients) -> {
+            maxInFlight[0] = maxInFlight(launcher);
+            log("server max-in-flight " + maxInFlight[0]);
             AsyncClient grpc = clients.get("grpc");
             for (int rep = 1; rep <= o.overloadRepeats(); rep++) {
               OverloadRun run = overloadOnce(o, launcher, grpc, s);
@@ -316,6 +320,7 @@ public final class BatchingBenchmark {
         overloadConfig,
         saturation,
         overload,
+        maxInFlight[0],
         Duration.ofNanos(System.nanoTime() - t0));
   }
 
@@ -410,6 +415,12 @@ public final class BatchingBenchmark {
         heapAfter);
   }
 
+  /** The server's in-flight limit in force (the admission control's gauge). */
+  private static int maxInFlight(ServerLauncher launcher) {
+    var gauge = launcher.registry().find("scoreline.server.max.in.flight").gauge();
+    return gauge == null ? 0 : (int) gauge.value();
+  }
+
   /** Heap in use after two full collections. */
   static long heapAfterGc() {
     for (int i = 0; i < 2; i++) {
@@ -491,6 +502,7 @@ public final class BatchingBenchmark {
       client.call(
           r,
           0,
+          System.nanoTime() + TimeUnit.SECONDS.toNanos(30),
           (outcome, end, detail) ->
               f.complete(outcome == AsyncClient.Outcome.OK ? null : outcome + " " + detail));
       String wrong = f.get(30, TimeUnit.SECONDS);

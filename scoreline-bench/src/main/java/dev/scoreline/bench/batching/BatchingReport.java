@@ -196,13 +196,15 @@ final class BatchingReport {
     sb.append(
         String.format(
             Locale.ROOT,
-            "Overload (open loop over gRPC, fixed arrival rate): config `%s` (`%s`), every call"
-                + " with `timeout` = %d us and a client deadline of %d ms. Saturation S = %,.0f"
-                + " calls/s (%s). Per repeat: %.0f s at 0.5 x S (unloaded), then %.0f s at 2 x S,"
-                + " each after %.0f s of warmup at the same rate; heap after GC before and after"
-                + " the pair.%n%n",
+            "Overload (open loop over gRPC, fixed arrival rate): config `%s` (`%s`), server"
+                + " max-in-flight %d (the default, derived from the config), every call with"
+                + " `timeout` = %d us and a client deadline of %d ms from its due time (sent as"
+                + " `grpc-timeout`). Saturation S = %,.0f calls/s (%s). Per repeat: %.0f s at 0.5"
+                + " x S (unloaded), then %.0f s at 2 x S, each after %.0f s of warmup at the same"
+                + " rate; heap after GC before and after the pair.%n%n",
             c.label(),
             c.yaml().strip().replace("\n", "`, `"),
+            results.overloadMaxInFlight(),
             o.overloadTimeoutMicros(),
             o.clientDeadlineMillis(),
             results.saturation(),
@@ -216,7 +218,8 @@ final class BatchingReport {
             o.overloadWarmupSeconds()));
     sb.append(
         "| rep | phase | offered/s | sent/s | admitted/s | rejected | expired | timeouts"
-            + " | errors | not sent | admitted p50 us | admitted p99 us | admitted p99.9 us"
+            + " | errors | not sent (cap / late) | admitted p50 us | admitted p99 us"
+            + " | admitted p99.9 us"
             + " | server p99 us | rejection p50 / p99 / max us | generator lag p99 / max us"
             + " | server reject reasons |\n");
     sb.append(
@@ -270,6 +273,7 @@ final class BatchingReport {
     }
     double worstRatio = 0;
     double worstReject = 0;
+    double worstRejectP99 = 0;
     long rejected = 0;
     long timeouts = 0;
     long expired = 0;
@@ -283,6 +287,9 @@ final class BatchingReport {
               micros(r.overload().admittedFromDue(), 99)
                   / micros(r.unloaded().admittedFromDue(), 99));
       worstReject = Math.max(worstReject, r.overload().rejectedFromSend().getMaxValue() / 1000.0);
+      if (r.overload().rejected() > 0) {
+        worstRejectP99 = Math.max(worstRejectP99, micros(r.overload().rejectedFromSend(), 99));
+      }
       rejected += r.overload().rejected();
       timeouts += r.overload().timeouts() + r.overload().unfinished();
       expired += r.overload().expired();
@@ -306,9 +313,10 @@ final class BatchingReport {
     sb.append(
         String.format(
             Locale.ROOT,
-            "- rejections answered in < 1 ms: %s (%d rejected, slowest %.0f us)%n",
+            "- rejections answered in < 1 ms: %s (%d rejected, p99 %.0f us, slowest %.0f us)%n",
             rejected == 0 ? "not exercised" : worstReject < GOAL_REJECT_MICROS ? "met" : "missed",
             rejected,
+            worstRejectP99,
             worstReject));
     sb.append(
         String.format(
@@ -335,7 +343,8 @@ final class BatchingReport {
     sb.append(
         String.format(
             Locale.ROOT,
-            "| %d | %s | %,.0f | %,.0f | %,.0f | %,d | %,d | %,d | %,d | %,d | %.0f | %.0f | %.0f"
+            "| %d | %s | %,.0f | %,.0f | %,.0f | %,d | %,d | %,d | %,d | %,d / %,d | %.0f | %.0f"
+                + " | %.0f"
                 + " | %.0f | %s | %.0f / %.0f | %s |%n",
             rep,
             phase,
@@ -347,6 +356,7 @@ final class BatchingReport {
             r.timeouts() + r.unfinished(),
             r.errors() + r.wrong(),
             r.notSent(),
+            r.late(),
             micros(r.admittedFromDue(), 50),
             micros(r.admittedFromDue(), 99),
             micros(r.admittedFromDue(), 99.9),

@@ -6,6 +6,7 @@ import dev.scoreline.server.grpc.proto.GRPCInferenceServiceGrpc;
 import dev.scoreline.server.grpc.proto.InferParameter;
 import dev.scoreline.server.grpc.proto.ModelInferRequest;
 import dev.scoreline.server.grpc.proto.ModelInferResponse;
+import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -28,6 +29,10 @@ final class GrpcClient implements AsyncClient {
   private final ModelInferRequest[] requests = new ModelInferRequest[ROWS];
   private final ConcurrentHashMap<Long, ModelInferRequest[]> withTimeout =
       new ConcurrentHashMap<>();
+
+  /** A DEADLINE_EXCEEDED this close to the client's deadline is the client's own. */
+  private static final long CLIENT_DEADLINE_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+
   private final long deadlineMillis;
   private final Expected expected;
 
@@ -78,13 +83,27 @@ final class GrpcClient implements AsyncClient {
 
   @Override
   public void call(int row, long timeoutMicros, Callback callback) {
+    call(
+        row,
+        timeoutMicros,
+        System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(deadlineMillis),
+        callback);
+  }
+
+  /**
+   * The gRPC deadline is {@code deadlineNanos}: grpc-java sends what is left of it as {@code
+   * grpc-timeout}, so the server can drop a call whose client has already given up before reading
+   * it.
+   */
+  @Override
+  public void call(int row, long timeoutMicros, long deadlineNanos, Callback callback) {
     ModelInferRequest request = timeoutMicros > 0 ? timed(timeoutMicros)[row] : requests[row];
     long start = System.nanoTime();
     try {
       stubs
           .get(row % stubs.size())
-          .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
-          .modelInfer(request, new Observer(row, start, callback));
+          .withDeadline(Deadline.after(deadlineNanos - start, TimeUnit.NANOSECONDS))
+          .modelInfer(request, new Observer(row, deadlineNanos, callback));
     } catch (RuntimeException e) {
       callback.done(Outcome.ERROR, System.nanoTime(), e.toString());
     }
@@ -128,13 +147,13 @@ final class GrpcClient implements AsyncClient {
 
   private final class Observer implements StreamObserver<ModelInferResponse> {
     private final int row;
-    private final long start;
+    private final long deadline;
     private final Callback callback;
     private ModelInferResponse response;
 
-    Observer(int row, long start, Callback callback) {
+    Observer(int row, long deadline, Callback callback) {
       this.row = row;
-      this.start = start;
+      this.deadline = deadline;
       this.callback = callback;
     }
 
@@ -153,11 +172,9 @@ final class GrpcClient implements AsyncClient {
           o = Outcome.REJECTED;
           break;
         case DEADLINE_EXCEEDED:
-          // the server's deadline (the timeout parameter) is far shorter than the client's
-          o =
-              end - start >= TimeUnit.MILLISECONDS.toNanos(deadlineMillis) * 9 / 10
-                  ? Outcome.TIMEOUT
-                  : Outcome.EXPIRED;
+          // the server's deadline (the timeout parameter) is far shorter than the client's: an
+          // answer well before the client's own deadline came from the server
+          o = deadline - end <= CLIENT_DEADLINE_SLACK_NANOS ? Outcome.TIMEOUT : Outcome.EXPIRED;
           break;
         default:
           o = Outcome.ERROR;

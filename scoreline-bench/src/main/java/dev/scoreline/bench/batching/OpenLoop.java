@@ -18,8 +18,11 @@ import org.HdrHistogram.Histogram;
  * latency is measured from the due time (so a generator that falls behind cannot hide queueing: no
  * coordinated omission) and also from the actual send; rejection latency from the actual send. The
  * generator's lag (send time - due time) is recorded so that a client that could not keep up is
- * visible. At most {@code maxOutstanding} calls are in flight; a due call beyond that is not sent
- * and counted. The run waits for stragglers at most the client's deadline plus 5 s.
+ * visible. Each call's client deadline counts from its due time, like a user request's, and goes to
+ * the server as {@code grpc-timeout}; a call whose deadline has already passed when the generator
+ * gets to it is not sent ("late"). At most {@code maxOutstanding} calls are in flight; a due call
+ * beyond that is not sent and counted. The run waits for stragglers at most the client's deadline
+ * plus 5 s.
  */
 final class OpenLoop {
   private OpenLoop() {}
@@ -36,6 +39,7 @@ final class OpenLoop {
       long errors,
       long wrong,
       long notSent,
+      long late,
       long unfinished,
       Histogram admittedFromDue,
       Histogram admittedFromSend,
@@ -68,6 +72,7 @@ final class OpenLoop {
     long measureStart = start + (long) (warmupSeconds * 1e9);
     long end = measureStart + (long) (measureSeconds * 1e9);
     double periodNanos = 1e9 / rate;
+    long deadlineNanos = TimeUnit.MILLISECONDS.toNanos(clientDeadlineMillis);
     long i = 0;
     while (true) {
       long now = System.nanoTime();
@@ -77,15 +82,20 @@ final class OpenLoop {
       long due = start + (long) (i * periodNanos);
       while (due - now <= 0 && due - end < 0) {
         Counters c = due - measureStart >= 0 ? measured : warm;
+        long sentAt = System.nanoTime();
         if (outstanding.get() >= maxOutstanding) {
           c.notSent.increment();
+        } else if (sentAt - (due + deadlineNanos) >= 0) {
+          c.late.increment(); // its client would already have given up
         } else {
           outstanding.incrementAndGet();
-          long sentAt = System.nanoTime();
           c.lag.recordValue(Math.max(0, sentAt - due));
           c.sent.increment();
           client.call(
-              (int) (i % AsyncClient.ROWS), timeoutMicros, new Call(c, due, sentAt, outstanding));
+              (int) (i % AsyncClient.ROWS),
+              timeoutMicros,
+              due + deadlineNanos,
+              new Call(c, due, sentAt, outstanding));
         }
         i++;
         due = start + (long) (i * periodNanos);
@@ -112,6 +122,7 @@ final class OpenLoop {
         m.errors.sum(),
         m.wrong.sum(),
         m.notSent.sum(),
+        m.late.sum(),
         unfinished,
         copy(m.admittedFromDue),
         copy(m.admittedFromSend),
@@ -136,6 +147,7 @@ final class OpenLoop {
     final LongAdder errors = new LongAdder();
     final LongAdder wrong = new LongAdder();
     final LongAdder notSent = new LongAdder();
+    final LongAdder late = new LongAdder();
     final ConcurrentHistogram admittedFromDue = histogram();
     final ConcurrentHistogram admittedFromSend = histogram();
     final ConcurrentHistogram rejectedFromSend = histogram();

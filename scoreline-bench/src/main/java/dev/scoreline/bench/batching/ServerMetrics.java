@@ -1,6 +1,7 @@
 package dev.scoreline.bench.batching;
 
 import dev.scoreline.bench.BenchModel;
+import dev.scoreline.core.model.InferenceMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -17,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * the answer, so without the transport), {@code scoreline_inference_compute_seconds} (one sample
  * per model run: per batch with dynamic batching, per request without), {@code
  * scoreline_inference_queue_seconds}, {@code scoreline_inference_batch_size} and {@code
- * scoreline_inference_rejected_total}.
+ * scoreline_inference_rejected_total} (the model's, and the admission control's under {@code
+ * model="_server"}).
  *
  * <p>The timers are Prometheus histograms with fixed buckets, so a percentile is interpolated
  * linearly inside its bucket: the buckets are about 22 us wide between 65 and 262 us, 87 us wide up
@@ -90,6 +92,14 @@ final class ServerMetrics {
         registry.find("scoreline.inference.batch.size").tags(TAGS).summary();
     Map<String, Double> rejected = new TreeMap<>();
     for (Counter c : registry.find("scoreline.inference.rejected").tags(TAGS).counters()) {
+      rejected.merge(c.getId().getTag("reason"), c.count(), Double::sum);
+    }
+    // refused by the server's admission control before the model was known
+    for (Counter c :
+        registry
+            .find("scoreline.inference.rejected")
+            .tag("model", InferenceMetrics.SERVER)
+            .counters()) {
       rejected.merge(c.getId().getTag("reason"), c.count(), Double::sum);
     }
     return new Snapshot(
