@@ -75,6 +75,16 @@ final class ServeCommand implements Callable<Integer> {
   int queueSize = 10_000;
 
   @Option(
+      names = "--max-in-flight",
+      paramLabel = "N",
+      description =
+          "Inference requests in flight at once; more are refused as soon as their headers arrive"
+              + " (REST 429 + Retry-After, gRPC RESOURCE_EXHAUSTED), before the body is read"
+              + " (default: 0 = 2 x the loaded versions' instance-count x max-batch-size, at least"
+              + " 64; docs/serving.md).")
+  int maxInFlight = 0;
+
+  @Option(
       names = "--max-request-size",
       paramLabel = "BYTES",
       description =
@@ -142,7 +152,8 @@ final class ServeCommand implements Callable<Integer> {
             modelControl,
             Duration.ofSeconds(Math.max(1, pollInterval)),
             adminToken(),
-            project);
+            project,
+            maxInFlight);
     PrintWriter out = spec.commandLine().getOut();
     ServerLauncher launcher = ServerLauncher.start(options);
     List<ModelStatus> failed =

@@ -39,6 +39,8 @@ public final class ServerLauncher implements AutoCloseable {
    * @param models the models to load; empty loads every model of the repository
    * @param workers inference worker threads
    * @param queueSize calls waiting for a worker before new ones are refused with 429
+   * @param maxInFlight inference requests in flight before new ones are refused when their headers
+   *     arrive (REST 429, gRPC RESOURCE_EXHAUSTED); 0 derives it from the loaded models
    */
   public record Options(
       Path repository,
@@ -51,7 +53,8 @@ public final class ServerLauncher implements AutoCloseable {
       String modelControl,
       Duration pollInterval,
       String adminToken,
-      Path project) {
+      Path project,
+      int maxInFlight) {
     public Options {
       modelControl = modelControl == null ? "explicit" : modelControl;
       if (!modelControl.equals("explicit") && !modelControl.equals("poll")) {
@@ -71,6 +74,10 @@ public final class ServerLauncher implements AutoCloseable {
       if (queueSize < 1) {
         throw ScorelineException.userError("queue-size", "--queue-size must be >= 1");
       }
+      if (maxInFlight < 0) {
+        throw ScorelineException.userError(
+            "max-in-flight", "--max-in-flight must be >= 0 (0 = derived from the models)");
+      }
     }
 
     public static Options defaults(Path repository) {
@@ -86,7 +93,8 @@ public final class ServerLauncher implements AutoCloseable {
           "explicit",
           Duration.ofSeconds(5),
           null,
-          null);
+          null,
+          0);
     }
 
     public Options withPort(int p) {
@@ -101,7 +109,8 @@ public final class ServerLauncher implements AutoCloseable {
           modelControl,
           pollInterval,
           adminToken,
-          project);
+          project,
+          maxInFlight);
     }
 
     /** Serves the feature store of this project directory too, when it defines features. */
@@ -117,7 +126,25 @@ public final class ServerLauncher implements AutoCloseable {
           modelControl,
           pollInterval,
           adminToken,
-          dir);
+          dir,
+          maxInFlight);
+    }
+
+    /** At most {@code n} inference requests in flight (0: derived from the loaded models). */
+    public Options withMaxInFlight(int n) {
+      return new Options(
+          repository,
+          models,
+          port,
+          workers,
+          queueSize,
+          maxRequestBytes,
+          gracePeriod,
+          modelControl,
+          pollInterval,
+          adminToken,
+          project,
+          n);
     }
   }
 
@@ -161,7 +188,8 @@ public final class ServerLauncher implements AutoCloseable {
               .grpcService(new GrpcInferenceService(manager))
               .grpcService(new GrpcHealthService(manager))
               .shutdownGracePeriod(o.gracePeriod())
-              .adminToken(o.adminToken());
+              .adminToken(o.adminToken())
+              .maxInFlight(o.maxInFlight());
       if (project != null && project.hasFeatures()) {
         builder.features(project.onlineFeatures());
       }

@@ -93,6 +93,34 @@ class MainTest {
   }
 
   @Test
+  void serve_negativeMaxInFlight_isUsageError(@TempDir Path dir) throws Exception {
+    TestModels.copyTo(dir.resolve("models"), "mlp_ranker");
+    assertThat(Main.execute("serve", "--check", "--max-in-flight", "-1", dir.toString()))
+        .isEqualTo(ExitCodes.USAGE);
+    assertThat(err()).contains("--max-in-flight");
+  }
+
+  @Test
+  void serverLauncher_maxInFlight_isTheServersLimit(@TempDir Path dir) throws Exception {
+    TestModels.copyTo(dir.resolve("models"), "mlp_ranker");
+    try (ServerLauncher derived =
+            ServerLauncher.start(
+                ServerLauncher.Options.defaults(dir.resolve("models")).withPort(0));
+        ServerLauncher set =
+            ServerLauncher.start(
+                ServerLauncher.Options.defaults(dir.resolve("models"))
+                    .withPort(0)
+                    .withMaxInFlight(7))) {
+      assertThat(maxInFlight(set)).isEqualTo(7);
+      assertThat(maxInFlight(derived)).isGreaterThanOrEqualTo(64);
+    }
+  }
+
+  private static double maxInFlight(ServerLauncher launcher) {
+    return launcher.registry().find("scoreline.server.max.in.flight").gauge().value();
+  }
+
+  @Test
   void serve_badSize_isUsageError(@TempDir Path dir) throws Exception {
     TestModels.copyTo(dir.resolve("models"), "mlp_ranker");
     assertThat(Main.execute("serve", "--check", "--max-request-size", "lots", dir.toString()))
