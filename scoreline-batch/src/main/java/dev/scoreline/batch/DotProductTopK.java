@@ -430,12 +430,14 @@ public final class DotProductTopK {
 
     /** Adds a candidate that beat the threshold; returns the new threshold. */
     private float offer(int i, int item, float v) {
-      int[] ex = excluded[i];
-      if (ex != null && java.util.Arrays.binarySearch(ex, item) >= 0) {
-        return thresholds[i];
-      }
       int o = i * k;
       int size = sizes[i];
+      int[] ex = excluded[i];
+      if (ex != null && java.util.Arrays.binarySearch(ex, item) >= 0) {
+        // unchanged; not thresholds[i], which a scan in progress writes only when it ends: a
+        // stale, lower threshold would let the next item replace a better list entry
+        return size == k ? score(heap[o]) : Float.NEGATIVE_INFINITY;
+      }
       long key = key(v, item);
       if (size < k) {
         siftUp(o, size, key);

@@ -136,6 +136,24 @@ class DotProductTopKTest {
   }
 
   @Test
+  void score_excludedItemAboveThreshold_doesNotLowerTheThreshold() {
+    // dim 1, user factor 1: the scores are the item factors, offered in item order. Items 0 and 1
+    // fill the list (k = 2), item 2 raises the threshold to 10, item 3 beats it but is excluded;
+    // item 4 (score 2) must not enter: it is below the list's worst entry (10)
+    float[] items = {1, 10, 11, 12, 2};
+    float[] users = {1};
+    Exclusions ex = Exclusions.of(new int[][] {{3}});
+    for (int itemBlock : new int[] {16, 1024}) {
+      TopKBlock b =
+          new DotProductTopK(items, 5, 1, 2, itemBlock, 4).newScorer().score(users, 0, 1, ex);
+      assertThat(b.count(0)).isEqualTo(2);
+      assertThat(new int[] {b.item(0, 0), b.item(0, 1)}).containsExactly(2, 1);
+      assertThat(new float[] {b.score(0, 0), b.score(0, 1)}).containsExactly(11f, 10f);
+    }
+    assertMatchesReference(items, 5, users, 1, 1, 2, 16, 4, ex);
+  }
+
+  @Test
   void score_everyItemExcluded_returnsEmptyList() {
     Random rnd = new Random(4);
     float[] items = gaussian(rnd, 20 * 4);
