@@ -72,6 +72,8 @@ public final class SurfaceBenchmark {
     // what ./scoreline serve gets with no SCORELINE_JAVA_OPTS: G1, heap 1/4 of RAM
     CONFIGS.put("g1", List.of());
     CONFIGS.put("g1-1g", List.of("-XX:+UseG1GC", "-Xms1g", "-Xmx1g", "-XX:MaxGCPauseMillis=10"));
+    // the pause target alone, heap left at the default
+    CONFIGS.put("g1-p10", List.of("-XX:MaxGCPauseMillis=10"));
     CONFIGS.put("zgc", List.of("-XX:+UseZGC", "-Xms2g", "-Xmx2g"));
     CONFIGS.put("parallel", List.of("-XX:+UseParallelGC", "-Xms1g", "-Xmx1g", "-Xmn256m"));
   }
