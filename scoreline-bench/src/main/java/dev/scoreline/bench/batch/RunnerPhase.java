@@ -11,15 +11,12 @@ import dev.scoreline.core.progress.ProgressListener;
 import dev.scoreline.redis.RedisKvStore;
 import dev.scoreline.spark.SparkBatchJob;
 import dev.scoreline.testing.RedisServerProcess;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
@@ -101,7 +98,7 @@ final class RunnerPhase {
       if (spark != null) {
         spark.stop();
       }
-      deleteTree(work);
+      LocalPhase.deleteTree(work);
     }
   }
 
@@ -137,14 +134,6 @@ final class RunnerPhase {
     int rc = Main.execute(args);
     if (rc != 0) {
       throw new IllegalStateException("scoreline " + String.join(" ", args) + " exited with " + rc);
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 }
