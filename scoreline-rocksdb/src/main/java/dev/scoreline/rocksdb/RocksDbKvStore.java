@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.kv.FieldWrite;
+import dev.scoreline.core.kv.KeyHash;
 import dev.scoreline.core.kv.KvEntry;
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.kv.Stamps;
@@ -581,7 +582,7 @@ public final class RocksDbKvStore implements KvStore {
 
     KeyBytes(byte[] bytes) {
       this.bytes = bytes;
-      this.hash = Arrays.hashCode(bytes);
+      this.hash = KeyHash.of(bytes);
     }
 
     @Override

@@ -15,6 +15,7 @@ import dev.scoreline.core.feature.FeatureRegistry;
 import dev.scoreline.core.feature.FeatureRow;
 import dev.scoreline.core.feature.ValueType;
 import dev.scoreline.core.kv.FieldWrite;
+import dev.scoreline.core.kv.KeyHash;
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.kv.Stamps;
 import java.io.IOException;
@@ -185,7 +186,7 @@ public final class OnlineFeatureStore {
       }
       byte[] key = w.toByteArray();
       // open addressing over indexes into keys (stored + 1; 0 = empty)
-      int h = mix(Arrays.hashCode(key)) & mask;
+      int h = KeyHash.of(key) & mask;
       int slot;
       while (true) {
         int e = table[h];
@@ -314,11 +315,6 @@ public final class OnlineFeatureStore {
   private static int tableSize(int n) {
     int size = Integer.highestOneBit(Math.max(4, n * 2 - 1)) << 1;
     return size;
-  }
-
-  private static int mix(int h) {
-    h *= 0x9E3779B9;
-    return h ^ (h >>> 16);
   }
 
   private static ScorelineException keyError(
