@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.feature.online.OnlineFeatureStore;
+import dev.scoreline.core.kv.KeyHash;
 import dev.scoreline.core.surface.SurfaceEngine;
 import dev.scoreline.stream.spi.SourceRecord;
 import java.util.Arrays;
@@ -30,7 +31,7 @@ public final class EventScorer {
 
     @Override
     public int hashCode() {
-      return Arrays.hashCode(bytes);
+      return KeyHash.of(bytes);
     }
   }
 

@@ -6,6 +6,7 @@ import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.feature.FeatureRow;
 import dev.scoreline.core.feature.online.OnlineFeatureStore;
+import dev.scoreline.core.kv.KeyHash;
 import dev.scoreline.core.kv.KvEntry;
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.surface.SurfaceEngine;
@@ -450,7 +451,7 @@ public final class StreamProcessor implements AutoCloseable {
   /** A key for byte arrays in hash maps. */
   private record Key(byte[] bytes, int hash) {
     Key(byte[] bytes) {
-      this(bytes, Arrays.hashCode(bytes));
+      this(bytes, KeyHash.of(bytes));
     }
 
     @Override
