@@ -6,6 +6,7 @@ import dev.scoreline.core.model.ModelMetadata;
 import dev.scoreline.core.model.ModelState;
 import dev.scoreline.core.model.ModelStatus;
 import dev.scoreline.core.model.TensorSpec;
+import dev.scoreline.core.surface.SurfaceWarmup;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,6 +123,13 @@ final class ServeCommand implements Callable<Integer> {
   Path adminTokenFile;
 
   @Option(
+      names = "--no-warmup",
+      description =
+          "Do not warm the surfaces up before readiness turns 200 (default: each surface runs its"
+              + " warmup.requests pipeline calls first; docs/serving.md).")
+  boolean noWarmup;
+
+  @Option(
       names = "--check",
       description =
           "Load the models, print what would be served and a sample request, then exit"
@@ -153,7 +161,8 @@ final class ServeCommand implements Callable<Integer> {
             Duration.ofSeconds(Math.max(1, pollInterval)),
             adminToken(),
             project,
-            maxInFlight);
+            maxInFlight,
+            !noWarmup && !check);
     PrintWriter out = spec.commandLine().getOut();
     ServerLauncher launcher = ServerLauncher.start(options);
     List<ModelStatus> failed =
@@ -248,6 +257,22 @@ final class ServeCommand implements Callable<Integer> {
                 + s.spec().mode().label()
                 + ", see docs/recommendations.md)");
       }
+    }
+    for (SurfaceWarmup.Report r : launcher.warmup()) {
+      out.println(
+          "Warm-up:         "
+              + r.surface()
+              + ": "
+              + (r.ran() == 0
+                  ? "none (" + r.outcome() + ")"
+                  : String.format(
+                      java.util.Locale.ROOT,
+                      "%d requests in %d ms, p50 of the last ones %.2f ms%s%s",
+                      r.ran(),
+                      r.duration().toMillis(),
+                      r.p50Millis(),
+                      r.errors() == 0 ? "" : ", " + r.errors() + " failed",
+                      r.outcome().equals("done") ? "" : " (" + r.outcome() + ")")));
     }
     out.println("Readiness:       curl -s " + base + "/v2/health/ready");
     out.println("Metrics:         curl -s " + base + "/metrics");

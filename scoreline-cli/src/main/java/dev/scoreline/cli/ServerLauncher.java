@@ -12,8 +12,10 @@ import dev.scoreline.core.model.RepositoryPoller;
 import dev.scoreline.core.surface.SnapshotLists;
 import dev.scoreline.core.surface.Surface;
 import dev.scoreline.core.surface.SurfaceEngine;
+import dev.scoreline.core.surface.SurfaceWarmup;
 import dev.scoreline.core.surface.Surfaces;
 import dev.scoreline.onnx.OnnxRuntime;
+import dev.scoreline.server.Readiness;
 import dev.scoreline.server.ScorelineServer;
 import dev.scoreline.server.grpc.GrpcHealthService;
 import dev.scoreline.server.grpc.GrpcInferenceService;
@@ -22,7 +24,11 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -41,6 +47,8 @@ public final class ServerLauncher implements AutoCloseable {
    * @param queueSize calls waiting for a worker before new ones are refused with 429
    * @param maxInFlight inference requests in flight before new ones are refused when their headers
    *     arrive (REST 429, gRPC RESOURCE_EXHAUSTED); 0 derives it from the loaded models
+   * @param warmup whether the project's surfaces are warmed up (their {@code warmup} config) before
+   *     readiness turns 200; false skips it for every surface
    */
   public record Options(
       Path repository,
@@ -54,7 +62,8 @@ public final class ServerLauncher implements AutoCloseable {
       Duration pollInterval,
       String adminToken,
       Path project,
-      int maxInFlight) {
+      int maxInFlight,
+      boolean warmup) {
     public Options {
       modelControl = modelControl == null ? "explicit" : modelControl;
       if (!modelControl.equals("explicit") && !modelControl.equals("poll")) {
@@ -94,7 +103,8 @@ public final class ServerLauncher implements AutoCloseable {
           Duration.ofSeconds(5),
           null,
           null,
-          0);
+          0,
+          true);
     }
 
     public Options withPort(int p) {
@@ -110,7 +120,8 @@ public final class ServerLauncher implements AutoCloseable {
           pollInterval,
           adminToken,
           project,
-          maxInFlight);
+          maxInFlight,
+          warmup);
     }
 
     /** Serves the feature store of this project directory too, when it defines features. */
@@ -127,7 +138,8 @@ public final class ServerLauncher implements AutoCloseable {
           pollInterval,
           adminToken,
           dir,
-          maxInFlight);
+          maxInFlight,
+          warmup);
     }
 
     /** At most {@code n} inference requests in flight (0: derived from the loaded models). */
@@ -144,7 +156,26 @@ public final class ServerLauncher implements AutoCloseable {
           pollInterval,
           adminToken,
           project,
-          n);
+          n,
+          warmup);
+    }
+
+    /** Whether to warm the surfaces up before readiness turns 200 (default true). */
+    public Options withWarmup(boolean on) {
+      return new Options(
+          repository,
+          models,
+          port,
+          workers,
+          queueSize,
+          maxRequestBytes,
+          gracePeriod,
+          modelControl,
+          pollInterval,
+          adminToken,
+          project,
+          maxInFlight,
+          on);
     }
   }
 
@@ -159,6 +190,7 @@ public final class ServerLauncher implements AutoCloseable {
   private SurfaceEngine surfaceEngine;
   private StreamService streams;
   private ThreadPoolExecutor surfaceWorkers;
+  private List<SurfaceWarmup.Report> warmup = List.of();
 
   private ServerLauncher(Options o) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -180,13 +212,15 @@ public final class ServerLauncher implements AutoCloseable {
     this.project = o.project() != null ? new Project(o.project()) : null;
     try {
       this.loaded = manager.loadAll(o.models());
+      Readiness readiness = new Readiness(manager);
       ScorelineServer.Builder builder =
           ScorelineServer.builder(manager)
               .port(o.port())
               .maxRequestBytes(o.maxRequestBytes())
               .meterRegistry(registry)
-              .grpcService(new GrpcInferenceService(manager))
-              .grpcService(new GrpcHealthService(manager))
+              .readiness(readiness)
+              .grpcService(new GrpcInferenceService(manager, readiness))
+              .grpcService(new GrpcHealthService(readiness))
               .shutdownGracePeriod(o.gracePeriod())
               .adminToken(o.adminToken())
               .maxInFlight(o.maxInFlight());
@@ -196,6 +230,10 @@ public final class ServerLauncher implements AutoCloseable {
       if (project != null && project.hasSurfaces()) {
         this.surfaceEngine = surfaceEngine(project, manager, registry);
         builder.surfaces(surfaceEngine);
+        if (o.warmup()) {
+          builder.warmup(
+              new SurfaceWarmup(surfaceEngine, new OfflineKeySampler(project), registry));
+        }
         if (!StreamService.streaming(project.surfaces().all()).isEmpty()) {
           // the project's streaming surfaces run in this server too (POST /v1/events/{stream})
           this.streams =
@@ -212,6 +250,8 @@ public final class ServerLauncher implements AutoCloseable {
       }
       this.server = builder.build();
       server.start();
+      // readiness stays 503 until the warm-up is over; it bounds itself (warmup.max-duration)
+      this.warmup = server.warmedUp().join();
       this.poller =
           o.modelControl().equals("poll")
               ? new RepositoryPoller(manager, o.models(), o.pollInterval())
@@ -250,6 +290,17 @@ public final class ServerLauncher implements AutoCloseable {
             project::vectorIndex,
             surfaceWorkers,
             meters);
+    engine.checkQueryModels(
+        (name, version) -> {
+          try {
+            return manager.metadata(name, version);
+          } catch (ScorelineException e) {
+            if (e.code() == ErrorCode.NOT_FOUND || e.code() == ErrorCode.UNAVAILABLE) {
+              return null; // the surface names the model and the fix
+            }
+            throw e;
+          }
+        });
     engine.warmFallbacks();
     return engine;
   }
@@ -259,7 +310,75 @@ public final class ServerLauncher implements AutoCloseable {
     return surfaceEngine;
   }
 
-  /** Loads the models and starts listening; returns once the server accepts connections. */
+  /** What the surfaces' warm-up did at start (empty without surfaces or with warm-up off). */
+  public List<SurfaceWarmup.Report> warmup() {
+    return warmup;
+  }
+
+  /**
+   * Warm-up keys of a surface without {@code warmup.entities}: the first entities of the offline
+   * store's newest rows of the view holding the surface's query vector, else of its first entity
+   * feature.
+   */
+  static final class OfflineKeySampler implements SurfaceWarmup.KeySampler {
+    private final Project project;
+
+    OfflineKeySampler(Project project) {
+      this.project = project;
+    }
+
+    @Override
+    public List<Map<String, Object>> sample(Surface surface, int max) {
+      String view = null;
+      var c = surface.spec().candidates();
+      if (c != null && c.query() != null && c.query().indexOf(':') > 0) {
+        view = c.query().substring(0, c.query().indexOf(':'));
+      } else if (!surface.entityFeatures().isEmpty()) {
+        view = surface.entityFeatures().get(0).view();
+      }
+      if (view == null) {
+        return List.of();
+      }
+      var v = project.registry().view(view);
+      List<String> columns = surface.entity().keys().stream().map(k -> k.name()).toList();
+      List<Map<String, Object>> keys = new ArrayList<>();
+      try {
+        project
+            .offlineStore()
+            .scanLatest(
+                v,
+                Instant.EPOCH,
+                Instant.now().plusSeconds(1),
+                row -> {
+                  Map<String, Object> key = new LinkedHashMap<>();
+                  for (int i = 0; i < columns.size(); i++) {
+                    key.put(columns.get(i), row.key().get(i));
+                  }
+                  keys.add(key);
+                  if (keys.size() >= max) {
+                    throw new Enough();
+                  }
+                });
+      } catch (Enough e) {
+        // stopped the scan: enough keys
+      }
+      return keys;
+    }
+
+    /** Ends the scan once enough keys are read. */
+    private static final class Enough extends RuntimeException {
+      private static final long serialVersionUID = 1L;
+
+      Enough() {
+        super(null, null, false, false);
+      }
+    }
+  }
+
+  /**
+   * Loads the models and starts listening; returns once the server accepts connections and the
+   * surfaces' warm-up is over (readiness answers 503 until then; the warm-up bounds itself).
+   */
   public static ServerLauncher start(Options options) {
     return new ServerLauncher(options);
   }

@@ -16,6 +16,7 @@ import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.feature.online.OnlineFeatureStore;
 import dev.scoreline.core.model.ModelManager;
 import dev.scoreline.core.surface.SurfaceEngine;
+import dev.scoreline.core.surface.SurfaceWarmup;
 import dev.scoreline.server.features.FeatureGrpcService;
 import dev.scoreline.server.surfaces.SurfaceGrpcService;
 import dev.scoreline.stream.StreamService;
@@ -31,6 +32,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -70,12 +72,17 @@ public final class ScorelineServer implements AutoCloseable {
   private final AdmissionControl admission;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Readiness readiness;
+  private final SurfaceWarmup warmup;
+  private final CompletableFuture<List<SurfaceWarmup.Report>> warmedUp = new CompletableFuture<>();
   private JvmGcMetrics gcMetrics;
 
   private ScorelineServer(Builder b) {
     this.manager = b.manager;
     this.gracePeriod = b.shutdownGracePeriod;
     this.registry = b.registry != null ? b.registry : defaultRegistry(b.manager);
+    this.readiness = b.readiness != null ? b.readiness : new Readiness(b.manager);
+    this.warmup = b.warmup;
     ServerBuilder sb =
         Server.builder()
             .http(b.port)
@@ -90,7 +97,8 @@ public final class ScorelineServer implements AutoCloseable {
     // gzip/deflate request bodies (Content-Encoding), as Triton's clients can send them; bodies
     // without that header pass through untouched. The body limit applies to the decoded size.
     HttpService v2 =
-        new V2Service(manager, b.maxRequestBytes).decorate(DecodingService.newDecorator());
+        new V2Service(manager, b.maxRequestBytes, readiness)
+            .decorate(DecodingService.newDecorator());
     HttpService v1 =
         new TfServingService(manager, b.maxRequestBytes).decorate(DecodingService.newDecorator());
     sb.service("/v2", v2).serviceUnder("/v2/", v2);
@@ -189,7 +197,45 @@ public final class ScorelineServer implements AutoCloseable {
           cause);
     }
     log.info("Scoreline server listening on port {}", port());
+    if (warmup == null) {
+      warmedUp.complete(List.of());
+    } else {
+      readiness.hold(WARMUP);
+      Thread t = new Thread(this::warmUp, "scoreline-warmup");
+      t.setDaemon(true);
+      t.start();
+    }
     return this;
+  }
+
+  /** The readiness step the surfaces' warm-up holds. */
+  public static final String WARMUP = "surface warm-up";
+
+  private void warmUp() {
+    List<SurfaceWarmup.Report> reports = List.of();
+    try {
+      log.info("warming the surfaces up; /v2/health/ready answers 503 until done");
+      reports = warmup.run();
+    } catch (RuntimeException | Error e) {
+      log.warn("the surfaces' warm-up failed; serving without it: {}", e.toString());
+    } finally {
+      readiness.release(WARMUP);
+      warmedUp.complete(reports);
+    }
+  }
+
+  /**
+   * Completes when the surfaces' warm-up ({@link Builder#warmup}) is over and readiness no longer
+   * waits for it, with what each surface's warm-up did; at once (empty) without one. It never
+   * completes exceptionally: warm-up errors are logged, not thrown.
+   */
+  public CompletableFuture<List<SurfaceWarmup.Report>> warmedUp() {
+    return warmedUp;
+  }
+
+  /** Whether {@code /v2/health/ready} answers 200. */
+  public Readiness readiness() {
+    return readiness;
   }
 
   /** The port listened on (the real one when the builder asked for 0). */
@@ -269,6 +315,8 @@ public final class ScorelineServer implements AutoCloseable {
     private OnlineFeatureStore features;
     private SurfaceEngine surfaces;
     private StreamService events;
+    private Readiness readiness;
+    private SurfaceWarmup warmup;
 
     private Builder(ModelManager manager) {
       this.manager = requireNonNull(manager, "manager is null");
@@ -408,6 +456,26 @@ public final class ScorelineServer implements AutoCloseable {
      */
     public Builder events(StreamService streams) {
       this.events = requireNonNull(streams, "streams is null");
+      return this;
+    }
+
+    /**
+     * The readiness that {@code /v2/health/ready} answers; pass the same to {@code
+     * GrpcHealthService} so that gRPC health agrees. Default: a new one over the manager.
+     */
+    public Builder readiness(Readiness readiness) {
+      this.readiness = requireNonNull(readiness, "readiness is null");
+      return this;
+    }
+
+    /**
+     * Warms the surfaces up once the port is bound: {@link #start()} returns at once, readiness
+     * answers 503 ({@code "waiting_for": ["surface warm-up"]}) until {@code warmup} is over, then
+     * follows the models as usual; {@link ScorelineServer#warmedUp()} completes then. The warm-up
+     * bounds itself ({@code warmup.max-duration} per surface) and never fails the start.
+     */
+    public Builder warmup(SurfaceWarmup warmup) {
+      this.warmup = requireNonNull(warmup, "warmup is null");
       return this;
     }
 

@@ -37,10 +37,16 @@ final class V2Service implements HttpService {
   private static final int PARSE_INLINE_LIMIT = 256 * 1024;
 
   private final ModelManager manager;
+  private final Readiness readiness;
   private final long maxRequestBytes;
   private final byte[] serverMetadata;
 
   V2Service(ModelManager manager, long maxRequestBytes) {
+    this(manager, maxRequestBytes, new Readiness(manager));
+  }
+
+  V2Service(ModelManager manager, long maxRequestBytes, Readiness readiness) {
+    this.readiness = requireNonNull(readiness, "readiness is null");
     this.manager = requireNonNull(manager, "manager is null");
     this.maxRequestBytes = maxRequestBytes;
     ServerInfo info = ServerInfo.current();
@@ -153,12 +159,20 @@ final class V2Service implements HttpService {
   }
 
   private HttpResponse ready() {
-    boolean ready = manager.isReady();
+    boolean ready = readiness.isReady();
+    List<String> waiting = ready ? List.of() : readiness.waitingFor();
     return Json.response(
         ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE,
         g -> {
           g.writeStartObject();
           g.writeBooleanField("ready", ready);
+          if (!waiting.isEmpty()) {
+            g.writeArrayFieldStart("waiting_for");
+            for (String w : waiting) {
+              g.writeString(w);
+            }
+            g.writeEndArray();
+          }
           g.writeEndObject();
         });
   }

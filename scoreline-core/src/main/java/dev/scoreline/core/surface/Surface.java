@@ -39,10 +39,32 @@ public final class Surface {
   final List<Rule> rules;
   final Duration deadline;
 
+  /** The query model's inputs (candidates.query with a model), in order; empty without one. */
+  final List<QueryInput> queryInputs;
+
+  /** The warm-up's explicit entity keys, checked against the entity's key columns. */
+  final List<Map<String, Object>> warmupKeys;
+
   /** The model's max batch size once {@link #checkModel} saw it; 0 means unbounded. */
   volatile int maxRows;
 
   record CompiledInput(String name, List<Column> columns, int width) {}
+
+  /**
+   * One input of the query model: its name, the value feeding it and, once {@link #checkQueryModel}
+   * saw the model, its datatype (null: by the value's type) and width (-1: any).
+   */
+  static final class QueryInput {
+    final String name;
+    final Operand operand;
+    volatile DataType datatype;
+    volatile int width = -1;
+
+    QueryInput(String name, Operand operand) {
+      this.name = name;
+      this.operand = operand;
+    }
+  }
 
   private Surface(SurfaceSpec spec, String origin, FeatureRegistry registry) {
     this.spec = spec;
@@ -95,7 +117,24 @@ public final class Surface {
       Map<String, Object> r = spec.rules().get(i);
       rules.add(wrap(field, () -> Rule.compile(field, r, resolver)));
     }
-    if (spec.candidates() != null && !"precomputed".equals(spec.candidates().source())) {
+    List<QueryInput> qin = new ArrayList<>();
+    if (spec.candidates() != null && spec.candidates().queryModel() != null) {
+      for (Map.Entry<String, String> e : spec.candidates().queryModel().inputs().entrySet()) {
+        String field = "candidates.query.inputs." + e.getKey();
+        Operand o = wrap(field, () -> resolver.apply(e.getValue()));
+        if (!(o instanceof Operand.EntityFeature) && !(o instanceof Operand.Context)) {
+          throw error(
+              field,
+              "'"
+                  + o
+                  + "' is not a value of the request; a query model input is fed from a feature"
+                  + " of entity "
+                  + entity.name()
+                  + " (view:feature) or from context.<key>");
+        }
+        qin.add(new QueryInput(e.getKey(), o));
+      }
+    } else if (spec.candidates() != null && !"precomputed".equals(spec.candidates().source())) {
       Operand q = resolver.apply(spec.candidates().query());
       if (q.type() != null && q.type() != ValueType.FP32_LIST) {
         throw error(
@@ -120,6 +159,20 @@ public final class Surface {
                 + " (the item ids to skip)");
       }
     }
+    this.queryInputs = List.copyOf(qin);
+    List<Map<String, Object>> keys = new ArrayList<>();
+    List<Object> given = spec.warmup().entities();
+    for (int i = 0; i < given.size(); i++) {
+      String field = "warmup.entities[" + i + "]";
+      Map<String, Object> key = warmupKey(given.get(i), field);
+      try {
+        entityKey(key);
+      } catch (ScorelineException e) {
+        throw error(field, e.getMessage());
+      }
+      keys.add(key);
+    }
+    this.warmupKeys = List.copyOf(keys);
     this.entityFeatures = List.copyOf(ef);
     this.candidateFeatures = List.copyOf(cf);
     this.deadline =
@@ -246,6 +299,124 @@ public final class Surface {
               + out
               + "'; its outputs are "
               + model.outputs().stream().map(TensorSpec::name).toList());
+    }
+  }
+
+  /**
+   * Checks the query model (candidates.query with a model) against its signature and the vector
+   * index: every input it declares is fed by {@code candidates.query.inputs} and every one given
+   * exists; the inputs are FP32 or INT64; the output exists, is FP32 and has the index's dimension
+   * ({@code [d]} or {@code [-1, d]}).
+   *
+   * @param model the query model's metadata, or null when the repository has no such model
+   * @throws ScorelineException USER_ERROR naming the surface file, the key and the fix
+   */
+  public void checkQueryModel(ModelMetadata model, int indexDimension) {
+    SurfaceSpec.QueryModel q = spec.candidates() == null ? null : spec.candidates().queryModel();
+    if (q == null) {
+      return;
+    }
+    if (model == null) {
+      throw error(
+          "candidates.query.model",
+          "model '"
+              + q.model()
+              + "'"
+              + (q.version() == null ? "" : " version '" + q.version() + "'")
+              + " is not loaded; add models/"
+              + q.model()
+              + "/<version>/model.onnx to the repository or fix the name");
+    }
+    for (QueryInput in : queryInputs) {
+      TensorSpec t =
+          model.inputs().stream().filter(x -> x.name().equals(in.name)).findFirst().orElse(null);
+      String field = "candidates.query.inputs." + in.name;
+      if (t == null) {
+        throw error(
+            field,
+            "model '"
+                + model.name()
+                + "' has no input '"
+                + in.name
+                + "'; its inputs are "
+                + model.inputs().stream().map(TensorSpec::name).toList());
+      }
+      if (t.datatype() != DataType.FP32 && t.datatype() != DataType.INT64) {
+        throw error(
+            field,
+            "model input '"
+                + in.name
+                + "' is "
+                + t.datatype()
+                + "; a query model's inputs must be FP32 or INT64");
+      }
+      long[] shape = t.shape();
+      if (shape.length > 2) {
+        throw error(
+            field,
+            "model input '"
+                + in.name
+                + "' has shape "
+                + java.util.Arrays.toString(shape)
+                + "; a query model takes one row: [-1, n], [1, n] or [n]");
+      }
+      in.datatype = t.datatype();
+      long w = shape.length == 0 ? -1 : shape[shape.length - 1];
+      in.width = w > 0 ? (int) w : -1;
+    }
+    for (TensorSpec t : model.inputs()) {
+      if (queryInputs.stream().noneMatch(x -> x.name.equals(t.name()))) {
+        throw error(
+            "candidates.query.inputs",
+            "model '"
+                + model.name()
+                + "' input '"
+                + t.name()
+                + "' is not fed; add '"
+                + t.name()
+                + ": <view:feature or context.key>' to candidates.query.inputs");
+      }
+    }
+    TensorSpec out =
+        q.output() == null
+            ? (model.outputs().isEmpty() ? null : model.outputs().get(0))
+            : model.outputs().stream()
+                .filter(x -> x.name().equals(q.output()))
+                .findFirst()
+                .orElse(null);
+    if (out == null) {
+      throw error(
+          "candidates.query.output",
+          "model '"
+              + model.name()
+              + "' has no output '"
+              + q.output()
+              + "'; its outputs are "
+              + model.outputs().stream().map(TensorSpec::name).toList());
+    }
+    if (out.datatype() != DataType.FP32) {
+      throw error(
+          "candidates.query.output",
+          "model output '" + out.name() + "' is " + out.datatype() + "; the query vector is FP32");
+    }
+    long[] shape = out.shape();
+    long d = shape.length == 0 ? -1 : shape[shape.length - 1];
+    if (shape.length == 0 || shape.length > 2 || (d > 0 && d != indexDimension)) {
+      throw error(
+          "candidates.query.output",
+          "model output '"
+              + out.name()
+              + "' has shape "
+              + java.util.Arrays.toString(shape)
+              + " but index "
+              + spec.candidates().index()
+              + " has dimension "
+              + indexDimension
+              + "; the query vector must be [1, "
+              + indexDimension
+              + "] or ["
+              + indexDimension
+              + "] (fix the output or the index)");
     }
   }
 
@@ -382,6 +553,27 @@ public final class Surface {
   }
 
   // ---------------------------------------------------------------- compile helpers
+
+  /** A warm-up entity as a key map: a map of key columns, or one value for a one-column key. */
+  private Map<String, Object> warmupKey(Object given, String field) {
+    if (given instanceof Map<?, ?> m) {
+      Map<String, Object> key = new LinkedHashMap<>();
+      m.forEach((k, v) -> key.put(String.valueOf(k), v));
+      return key;
+    }
+    if (entity.keys().size() != 1 || given == null || given instanceof List<?>) {
+      throw error(
+          field,
+          "write the key of entity "
+              + entity.name()
+              + " as a map of its key columns "
+              + entity.keys().stream().map(c -> c.name()).toList()
+              + (entity.keys().size() == 1 ? " or as one value" : "")
+              + ", got "
+              + given);
+    }
+    return Map.of(entity.keys().get(0).name(), given);
+  }
 
   private Operand resolve(
       FeatureRegistry registry, String name, List<FeatureRef> ef, List<FeatureRef> cf) {

@@ -10,6 +10,7 @@ import dev.scoreline.core.model.InferenceRequest;
 import dev.scoreline.core.model.InferenceResponse;
 import dev.scoreline.core.retrieval.Neighbor;
 import dev.scoreline.core.retrieval.VectorIndex;
+import dev.scoreline.core.tensor.DataType;
 import dev.scoreline.core.tensor.Tensor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -203,7 +204,64 @@ public final class SurfaceEngine {
     for (int i = 0; i < work.length; i++) {
       work[i] = new Work(prepare(s, requests.get(i)));
     }
-    return run(s, work, start, Long.MAX_VALUE, new Stage());
+    return run(s, work, start, Long.MAX_VALUE, new Stage(), true);
+  }
+
+  /**
+   * Checks each surface whose ANN query comes from a model ({@code candidates.query: {model: ...}})
+   * against that model and its vector index (opened now, and kept): see {@link
+   * Surface#checkQueryModel}.
+   *
+   * @param models the metadata of a loaded model by name and version (null: default routing); may
+   *     throw NOT_FOUND
+   * @throws ScorelineException USER_ERROR naming the surface file, the key and the fix
+   */
+  public void checkQueryModels(
+      java.util.function.BiFunction<String, String, dev.scoreline.core.model.ModelMetadata>
+          models) {
+    for (Surface s : surfaces.all()) {
+      SurfaceSpec.Candidates c = s.spec.candidates();
+      if (c == null || c.queryModel() == null) {
+        continue;
+      }
+      dev.scoreline.core.model.ModelMetadata m;
+      try {
+        m = models.apply(c.queryModel().model(), c.queryModel().version());
+      } catch (ScorelineException e) {
+        if (e.code() != ErrorCode.NOT_FOUND) {
+          throw e;
+        }
+        m = null;
+      }
+      int dimension;
+      try {
+        dimension = indexes.apply(c.index()).dimension();
+      } catch (ScorelineException e) {
+        throw new ScorelineException(
+            ErrorCode.USER_ERROR,
+            "candidates.index",
+            s.origin() + ": candidates.index: cannot open " + c.index() + ": " + e.getMessage(),
+            e);
+      }
+      s.checkQueryModel(m, dimension);
+    }
+  }
+
+  /**
+   * One warm-up call: the ranked path on the calling thread, with no deadline, no fallback and no
+   * surface metrics (warm-up is not user traffic).
+   *
+   * @return true when it ranked candidates, false when the entity had none
+   */
+  boolean warmupCall(Surface s, SurfaceRequest request) {
+    Work w = new Work(prepare(s, request));
+    run(s, new Work[] {w}, System.nanoTime(), Long.MAX_VALUE, new Stage(), false);
+    return w.none == null;
+  }
+
+  /** The pool the ranked path runs on (warm-up calls run there too). */
+  ExecutorService executor() {
+    return executor;
   }
 
   /**
@@ -327,6 +385,9 @@ public final class SurfaceEngine {
     /** Why this request has no ranked answer, or null. */
     NoCandidates none;
 
+    /** Time spent in the query model's call (part of the candidates stage). */
+    long queryModelNanos;
+
     Work(Prepared p) {
       this.p = p;
     }
@@ -338,7 +399,7 @@ public final class SurfaceEngine {
 
   private SurfaceResult run(Prepared p, long start, long end, Stage stage) {
     Work w = new Work(p);
-    SurfaceResult r = run(p.surface, new Work[] {w}, start, end, stage).get(0);
+    SurfaceResult r = run(p.surface, new Work[] {w}, start, end, stage, true).get(0);
     if (w.none != null) {
       throw w.none;
     }
@@ -352,7 +413,8 @@ public final class SurfaceEngine {
    * without candidates (or with every candidate filtered out) gets its {@link Work#none} set and an
    * empty result in its place.
    */
-  private List<SurfaceResult> run(Surface s, Work[] work, long start, long end, Stage stage) {
+  private List<SurfaceResult> run(
+      Surface s, Work[] work, long start, long end, Stage stage, boolean record) {
     SurfaceSpec spec = s.spec;
     long mark = System.nanoTime();
 
@@ -377,14 +439,17 @@ public final class SurfaceEngine {
 
     // candidates, candidate features and filters, per request
     long candidatesNanos = 0;
+    long queryModelNanos = 0;
     long candidateFeaturesNanos = 0;
     int total = 0;
     for (Work w : work) {
       long t0 = System.nanoTime();
       stage.name = "candidates";
       try {
-        RankedList cands = candidates(s, w);
+        RankedList cands = candidates(s, w, end, stage);
         long t1 = System.nanoTime();
+        queryModelNanos += w.queryModelNanos;
+        candidatesNanos -= w.queryModelNanos;
         stage.name = "features";
         FeatureVectors cf = candidateFeatures(s, cands);
         long t2 = System.nanoTime();
@@ -445,14 +510,19 @@ public final class SurfaceEngine {
     long endAt = System.nanoTime();
 
     Map<String, Long> t = new LinkedHashMap<>();
+    if (!s.queryInputs.isEmpty()) {
+      t.put("query-model", queryModelNanos / 1000);
+    }
     t.put("candidates", candidatesNanos / 1000);
     t.put("features", ((afterEntity - mark) + candidateFeaturesNanos) / 1000);
     t.put("rules", (filtersNanos + (endAt - afterInference)) / 1000);
     t.put("transform", (afterTransform - afterFilters) / 1000);
     t.put("inference", (afterInference - afterTransform) / 1000);
     t.put("total", (endAt - start) / 1000);
-    for (Map.Entry<String, Long> e : t.entrySet()) {
-      metrics.stage(s.name(), e.getKey(), e.getValue());
+    if (record) {
+      for (Map.Entry<String, Long> e : t.entrySet()) {
+        metrics.stage(s.name(), e.getKey(), e.getValue());
+      }
     }
     Map<String, Long> timings = Collections.unmodifiableMap(t);
     List<SurfaceResult> out = new ArrayList<>(work.length);
@@ -505,7 +575,7 @@ public final class SurfaceEngine {
   }
 
   /** The request's candidates: the entity itself for a surface without candidates. */
-  private RankedList candidates(Surface s, Work w) {
+  private RankedList candidates(Surface s, Work w, long end, Stage stage) {
     SurfaceSpec spec = s.spec;
     Prepared p = w.p;
     if (spec.candidates() == null) {
@@ -530,14 +600,23 @@ public final class SurfaceEngine {
       case "all-items":
         {
           VectorIndex index = indexes.apply(c.index());
-          Operand q = s.operands.get(c.query());
           Frame qf =
               new Frame(
                   w.entity, w.entityRow, new long[0], new float[0], null, p.request.context());
-          float[] query = queryVector(q.value(qf, 0), c.query(), index.dimension());
-          if (query == null) {
-            throw new NoCandidates(
-                "no-candidates", "no query vector: " + c.query() + " is missing");
+          float[] query;
+          if (c.queryModel() != null) {
+            long q0 = System.nanoTime();
+            stage.name = "query-model";
+            query = queryFromModel(s, qf, index.dimension(), end);
+            stage.name = "candidates";
+            w.queryModelNanos = System.nanoTime() - q0;
+          } else {
+            Operand q = s.operands.get(c.query());
+            query = queryVector(q.value(qf, 0), c.query(), index.dimension());
+            if (query == null) {
+              throw new NoCandidates(
+                  "no-candidates", "no query vector: " + c.query() + " is missing");
+            }
           }
           int k = c.source().equals("ann") ? c.limit() : index.size();
           java.util.function.LongPredicate keep = null;
@@ -562,6 +641,114 @@ public final class SurfaceEngine {
       throw new NoCandidates("no-candidates", "the candidate source has no items for this key");
     }
     return cands;
+  }
+
+  /**
+   * Runs the surface's query model on one row (the entity's features and the request's context) and
+   * returns its output as the ANN query vector.
+   */
+  private float[] queryFromModel(Surface s, Frame qf, int dimension, long end) {
+    SurfaceSpec.QueryModel qm = s.spec.candidates().queryModel();
+    List<Tensor> inputs = new ArrayList<>(s.queryInputs.size());
+    for (Surface.QueryInput in : s.queryInputs) {
+      Object v = in.operand.value(qf, 0);
+      if (v == null) {
+        throw new NoCandidates(
+            "no-candidates",
+            "no query vector: query model input '" + in.name + "' (" + in.operand + ") is missing");
+      }
+      inputs.add(queryInput(in, v));
+    }
+    Map<String, Object> params = Map.of();
+    if (end != Long.MAX_VALUE) {
+      params = Map.of("timeout", Math.max(1, (end - System.nanoTime()) / 1000));
+    }
+    List<String> outputs = qm.output() == null ? List.of() : List.of(qm.output());
+    InferenceResponse resp =
+        await(
+            scorer.inferAsync(
+                new InferenceRequest(qm.model(), qm.version(), "", params, inputs, outputs)),
+            end);
+    Tensor out = qm.output() == null ? resp.outputs().get(0) : resp.output(qm.output());
+    if (out == null) {
+      throw new ScorelineException(
+          ErrorCode.INTERNAL,
+          "query model " + qm.model() + " returned no output '" + qm.output() + "'");
+    }
+    float[] query = out.toFloatArray();
+    if (query.length != dimension) {
+      throw new ScorelineException(
+          ErrorCode.INTERNAL,
+          "query model "
+              + qm.model()
+              + " returned "
+              + query.length
+              + " values in '"
+              + out.name()
+              + "' (shape "
+              + Arrays.toString(out.shape())
+              + "); the index has dimension "
+              + dimension
+              + " and the query is one row, [1, "
+              + dimension
+              + "] or ["
+              + dimension
+              + "]");
+    }
+    return query;
+  }
+
+  /** One query model input tensor of one row: {@code [1, n]} for a list, {@code [1, 1]} else. */
+  private static Tensor queryInput(Surface.QueryInput in, Object v) {
+    String field = "candidates.query.inputs." + in.name;
+    int len = Operand.length(v);
+    boolean list = len >= 0;
+    int n = list ? len : 1;
+    if (in.width > 0 && n != in.width) {
+      throw ScorelineException.userError(
+          field,
+          in.operand
+              + " has "
+              + n
+              + " value(s) but query model input '"
+              + in.name
+              + "' takes "
+              + in.width
+              + " per row");
+    }
+    DataType type = in.datatype;
+    if (type == null) {
+      type =
+          (v instanceof long[] || v instanceof Long || v instanceof Integer)
+              ? DataType.INT64
+              : DataType.FP32;
+    }
+    long[] shape = {1, n};
+    if (type == DataType.INT64) {
+      long[] data = new long[n];
+      for (int i = 0; i < n; i++) {
+        double d = list ? Operand.element(v, i) : Operand.number(v);
+        if (Double.isNaN(d) || d != Math.rint(d)) {
+          throw ScorelineException.userError(
+              field, in.operand + (list ? "[" + i + "]" : "") + " is not an integer");
+        }
+        data[i] = (long) d;
+      }
+      return Tensor.ofLongs(in.name, shape, data);
+    }
+    if (v instanceof float[] a) {
+      return Tensor.ofFloats(in.name, shape, a);
+    }
+    float[] data = new float[n];
+    for (int i = 0; i < n; i++) {
+      double d = list ? Operand.element(v, i) : Operand.number(v);
+      if (Double.isNaN(d)) {
+        throw ScorelineException.userError(
+            field, in.operand + (list ? "[" + i + "]" : "") + " is not a number");
+      }
+      data[i] = (float) d;
+    }
+    return Tensor.ofFloats(in.name, shape, data);
   }
 
   private FeatureVectors candidateFeatures(Surface s, RankedList cands) {

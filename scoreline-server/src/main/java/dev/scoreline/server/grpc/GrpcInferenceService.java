@@ -67,6 +67,7 @@ public final class GrpcInferenceService
 
   private final ModelManager manager;
   private final ServerInfo info;
+  private final java.util.function.BooleanSupplier ready;
 
   /** A service reporting {@link ServerInfo#current()} as server metadata. */
   public GrpcInferenceService(ModelManager manager) {
@@ -76,6 +77,17 @@ public final class GrpcInferenceService
   public GrpcInferenceService(ModelManager manager, ServerInfo info) {
     this.manager = requireNonNull(manager, "manager is null");
     this.info = requireNonNull(info, "info is null");
+    this.ready = manager::isReady;
+  }
+
+  /**
+   * A service whose {@code ServerReady} answers from the server's {@code readiness} (the models and
+   * the start-up warm-up), as {@code /v2/health/ready} does.
+   */
+  public GrpcInferenceService(ModelManager manager, dev.scoreline.server.Readiness readiness) {
+    this.manager = requireNonNull(manager, "manager is null");
+    this.info = ServerInfo.current();
+    this.ready = requireNonNull(readiness, "readiness is null")::isReady;
   }
 
   // ---------------------------------------------------------------- health and metadata
@@ -89,7 +101,7 @@ public final class GrpcInferenceService
   public void serverReady(
       ServerReadyRequest request, StreamObserver<ServerReadyResponse> response) {
     GrpcCalls.reply(
-        response, () -> ServerReadyResponse.newBuilder().setReady(manager.isReady()).build());
+        response, () -> ServerReadyResponse.newBuilder().setReady(ready.getAsBoolean()).build());
   }
 
   @Override
