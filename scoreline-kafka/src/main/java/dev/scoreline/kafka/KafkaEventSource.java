@@ -5,6 +5,7 @@ import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.stream.spi.EventSource;
 import dev.scoreline.stream.spi.SourceRecord;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -49,6 +50,12 @@ final class KafkaEventSource implements EventSource {
   private final Map<Integer, Long> committed = new ConcurrentHashMap<>();
   private final Map<Integer, Long> behind = new ConcurrentHashMap<>();
 
+  /** Fetched and not yet handed to the processor (a poll returns at most its {@code max}). */
+  private final ArrayDeque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
+
+  /** {@code pending.size()}, for {@link #lag} on other threads. */
+  private volatile int buffered;
+
   KafkaEventSource(
       String topic, String group, String reset, KafkaSettings settings, Duration pollTimeout) {
     this.topic = topic;
@@ -89,6 +96,9 @@ final class KafkaEventSource implements EventSource {
             }
             Map<Integer, Long> offsets = revocation.revoking(ps);
             commitNow(offsets);
+            // not handed to the processor yet: the partitions' next owner reads them
+            pending.removeIf(r -> ps.contains(r.partition()));
+            buffered = pending.size();
             for (Integer p : ps) {
               delivered.remove(p);
               committed.remove(p);
@@ -106,22 +116,34 @@ final class KafkaEventSource implements EventSource {
 
   @Override
   public List<SourceRecord> poll(int max, Duration timeout) {
-    ConsumerRecords<byte[], byte[]> recs =
-        consumer.poll(timeout.compareTo(pollTimeout) < 0 ? timeout : pollTimeout);
-    List<SourceRecord> out = new ArrayList<>(recs.count());
-    for (ConsumerRecord<byte[], byte[]> r : recs) {
+    if (pending.isEmpty()) {
+      ConsumerRecords<byte[], byte[]> recs =
+          consumer.poll(timeout.compareTo(pollTimeout) < 0 ? timeout : pollTimeout);
+      for (ConsumerRecord<byte[], byte[]> r : recs) {
+        pending.add(r);
+      }
+      for (TopicPartition tp : consumer.assignment()) {
+        OptionalLong lag = consumer.currentLag(tp);
+        behind.put(tp.partition(), lag.isPresent() ? lag.getAsLong() : 0L);
+      }
+    }
+    // at most max, as the contract says: the rest waits here for the next call (the consumer
+    // hands out up to max.poll.records, which the processor's batches need not match)
+    int n = Math.min(Math.max(1, max), pending.size());
+    List<SourceRecord> out = new ArrayList<>(n);
+    Map<Integer, Long> next = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      ConsumerRecord<byte[], byte[]> r = pending.poll();
       long micros =
           r.timestampType() == TimestampType.NO_TIMESTAMP_TYPE
               ? System.currentTimeMillis() * 1000
               : r.timestamp() * 1000;
       byte[] value = r.value() == null ? new byte[0] : r.value();
       out.add(new SourceRecord(r.partition(), r.offset(), micros, value));
-      delivered.merge(r.partition(), r.offset() + 1, Math::max);
+      next.put(r.partition(), r.offset() + 1);
     }
-    for (TopicPartition tp : consumer.assignment()) {
-      OptionalLong lag = consumer.currentLag(tp);
-      behind.put(tp.partition(), lag.isPresent() ? lag.getAsLong() : 0L);
-    }
+    next.forEach((p, o) -> delivered.merge(p, o, Math::max));
+    buffered = pending.size();
     return out;
   }
 
@@ -147,7 +169,7 @@ final class KafkaEventSource implements EventSource {
 
   @Override
   public long lag() {
-    long lag = 0;
+    long lag = buffered;
     for (Map.Entry<Integer, Long> e : delivered.entrySet()) {
       lag += Math.max(0, e.getValue() - committed.getOrDefault(e.getKey(), 0L));
     }

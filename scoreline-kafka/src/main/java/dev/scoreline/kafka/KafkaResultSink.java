@@ -56,17 +56,21 @@ final class KafkaResultSink implements ResultSink {
     CompletableFuture<Void> done = new CompletableFuture<>();
     AtomicInteger pending = new AtomicInteger(1);
     try {
+      String surface = null;
+      byte[] surfaceBytes = null;
       for (StreamResult r : results) {
         if (onlyAlerts && !r.alerted()) {
           continue;
         }
+        if (!r.surface().equals(surface)) {
+          surface = r.surface();
+          surfaceBytes = surface.getBytes(StandardCharsets.UTF_8);
+        }
+        byte[] id = r.eventId().getBytes(StandardCharsets.UTF_8);
         RecordHeaders h = new RecordHeaders();
-        h.add(EVENT_ID, r.eventId().getBytes(StandardCharsets.UTF_8));
-        h.add(SURFACE, r.surface().getBytes(StandardCharsets.UTF_8));
-        byte[] key =
-            entityKey
-                ? StreamResultKeys.entityJson(r)
-                : r.eventId().getBytes(StandardCharsets.UTF_8);
+        h.add(EVENT_ID, id);
+        h.add(SURFACE, surfaceBytes);
+        byte[] key = entityKey ? StreamResultKeys.entityJson(r) : id;
         pending.incrementAndGet();
         producer.send(
             new ProducerRecord<>(topic, null, key, r.toJson(), h),
