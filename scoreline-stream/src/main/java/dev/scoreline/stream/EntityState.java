@@ -50,20 +50,6 @@ final class EntityState {
   private final ArrayList<Entry> entries = new ArrayList<>(); // by time, ascending
   private long newest = Long.MIN_VALUE;
 
-  EntityState copy() {
-    EntityState c = new EntityState();
-    c.partitions = partitions.clone();
-    c.offsets = offsets.clone();
-    c.ids = ids.clone();
-    c.idPartitions = idPartitions.clone();
-    c.idOffsets = idOffsets.clone();
-    c.idCount = idCount;
-    c.idNext = idNext;
-    c.entries.addAll(entries);
-    c.newest = newest;
-    return c;
-  }
-
   /** True when the event at this position was already applied (a replay). */
   boolean applied(int partition, long offset) {
     for (int i = 0; i < partitions.length; i++) {
@@ -110,8 +96,75 @@ final class EntityState {
     return applied(partition, offset) ? Disposition.REPLAY : Disposition.NEW;
   }
 
-  /** Applies an event and trims what no aggregation needs any more. */
-  void apply(
+  /**
+   * What one {@link #apply} changed, so that a lane can put the state back when the event fails
+   * (its features could not be pushed, or it was dead-lettered) instead of copying every state
+   * before applying an event to it. Only the latest apply of a state can be undone.
+   */
+  final class Undo {
+    private final long newestBefore;
+    private final int[] partitionsBefore; // non-null when apply added a partition
+    private final long[] offsetsBefore;
+    private final int partitionIndex;
+    private final long offsetBefore;
+    private long[] idsBefore; // non-null when apply resized the id ring
+    private int[] idPartitionsBefore;
+    private long[] idOffsetsBefore;
+    private int idSlot = -1;
+    private long idBefore;
+    private int idPartitionBefore;
+    private long idOffsetBefore;
+    private int idCountBefore;
+    private int idNextBefore;
+    private Entry inserted;
+    private List<Entry> dropped = List.of();
+
+    private Undo(int partitionIndex, int[] partitionsBefore, long[] offsetsBefore) {
+      this.newestBefore = newest;
+      this.partitionIndex = partitionIndex;
+      this.partitionsBefore = partitionsBefore;
+      this.offsetsBefore = offsetsBefore;
+      this.offsetBefore = partitionsBefore == null ? offsets[partitionIndex] : 0;
+      this.idCountBefore = idCount;
+      this.idNextBefore = idNext;
+    }
+
+    /** Puts the state back as it was before the apply that returned this. */
+    void rollback() {
+      // the list before = (dropped prefix ++ what remains) without the inserted entry
+      entries.remove(inserted); // by identity: Entry holds arrays, so equals is identity here
+      if (!dropped.isEmpty()) {
+        List<Entry> prefix = new ArrayList<>(dropped);
+        prefix.remove(inserted);
+        entries.addAll(0, prefix);
+      }
+      newest = newestBefore;
+      if (partitionsBefore != null) {
+        partitions = partitionsBefore;
+        offsets = offsetsBefore;
+      } else {
+        offsets[partitionIndex] = offsetBefore;
+      }
+      if (idsBefore != null) {
+        ids = idsBefore;
+        idPartitions = idPartitionsBefore;
+        idOffsets = idOffsetsBefore;
+      } else if (idSlot >= 0) {
+        ids[idSlot] = idBefore;
+        idPartitions[idSlot] = idPartitionBefore;
+        idOffsets[idSlot] = idOffsetBefore;
+      }
+      idCount = idCountBefore;
+      idNext = idNextBefore;
+    }
+  }
+
+  /**
+   * Applies an event and trims what no aggregation needs any more.
+   *
+   * @return what to call to undo this apply
+   */
+  Undo apply(
       int partition,
       long offset,
       long idHash,
@@ -126,15 +179,22 @@ final class EntityState {
         p = i;
       }
     }
+    Undo undo;
     if (p < 0) {
+      undo = new Undo(-1, partitions, offsets);
       partitions = Arrays.copyOf(partitions, partitions.length + 1);
       offsets = Arrays.copyOf(offsets, offsets.length + 1);
       p = partitions.length - 1;
       partitions[p] = partition;
+    } else {
+      undo = new Undo(p, null, null);
     }
     offsets[p] = offset;
     if (dedupIds > 0) {
       if (ids.length != dedupIds) {
+        undo.idsBefore = ids;
+        undo.idPartitionsBefore = idPartitions;
+        undo.idOffsetsBefore = idOffsets;
         long[] n = new long[dedupIds];
         int[] np = new int[dedupIds];
         long[] no = new long[dedupIds];
@@ -151,6 +211,12 @@ final class EntityState {
         idCount = keep;
         idNext = keep % dedupIds;
       }
+      if (undo.idsBefore == null) {
+        undo.idSlot = idNext;
+        undo.idBefore = ids[idNext];
+        undo.idPartitionBefore = idPartitions[idNext];
+        undo.idOffsetBefore = idOffsets[idNext];
+      }
       ids[idNext] = idHash;
       idPartitions[idNext] = partition;
       idOffsets[idNext] = offset;
@@ -162,7 +228,9 @@ final class EntityState {
     while (at > 0 && entries.get(at - 1).micros() > micros) {
       at--;
     }
-    entries.add(at, new Entry(micros, values));
+    Entry entry = new Entry(micros, values);
+    entries.add(at, entry);
+    undo.inserted = entry;
     newest = Math.max(newest, micros);
     // trim: keep the newest keepEntries, and everything inside the longest window
     long cutoff = keepWindowMicros > 0 ? newest - keepWindowMicros : Long.MAX_VALUE;
@@ -171,8 +239,11 @@ final class EntityState {
       drop++;
     }
     if (drop > 0) {
-      entries.subList(0, drop).clear();
+      List<Entry> head = entries.subList(0, drop);
+      undo.dropped = List.copyOf(head);
+      head.clear();
     }
+    return undo;
   }
 
   /** The newest event time, or Long.MIN_VALUE when there is none. */

@@ -547,7 +547,7 @@ public final class StreamProcessor implements AutoCloseable {
         List<StreamEvent> events = new ArrayList<>(round.size());
         List<Key> keys = new ArrayList<>(round.size());
         List<EntityState> states = new ArrayList<>(round.size());
-        List<Boolean> replays = new ArrayList<>(round.size());
+        List<EntityState.Undo> undos = new ArrayList<>(round.size()); // null for a replay
         for (Task t : round) {
           StreamEvent e = t.event;
           Key k = t.key;
@@ -564,39 +564,46 @@ public final class StreamProcessor implements AutoCloseable {
             duplicates++;
             continue;
           }
-          boolean replay = d == EntityState.Disposition.REPLAY;
-          EntityState next = state;
-          if (!replay) {
-            next = state.copy();
-            next.apply(
-                r.partition(),
-                r.offset(),
-                e.idHash,
-                e.micros,
-                e.tracked,
-                config.dedupIds(),
-                config.keepWindowMicros(),
-                config.keepEntries());
+          // applied in place; undone below when the event fails, so a failed event leaves its
+          // entity's state as it was (no copy of every state per event)
+          EntityState.Undo undo = null;
+          if (d != EntityState.Disposition.REPLAY) {
+            undo =
+                state.apply(
+                    r.partition(),
+                    r.offset(),
+                    e.idHash,
+                    e.micros,
+                    e.tracked,
+                    config.dedupIds(),
+                    config.keepWindowMicros(),
+                    config.keepEntries());
           }
           events.add(e);
           keys.add(k);
-          states.add(next);
-          replays.add(replay);
+          states.add(state);
+          undos.add(undo);
         }
         boolean[] failed = push(events, states, letters);
         Object[] outcomes = score(events, failed);
         for (int i = 0; i < events.size(); i++) {
+          EntityState.Undo undo = undos.get(i);
           if (failed[i]) {
+            if (undo != null) {
+              undo.rollback();
+            }
             continue;
           }
-          StreamEvent e = events.get(i);
           Object outcome = outcomes[i];
           if (outcome instanceof DeadLetter d) {
             letters.add(d);
+            if (undo != null) {
+              undo.rollback();
+            }
             continue;
           }
           results.add((StreamResult) outcome);
-          if (!replays.get(i)) {
+          if (undo != null) {
             Key k = keys.get(i);
             dirty.put(k, states.get(i));
             cache.put(k, states.get(i));

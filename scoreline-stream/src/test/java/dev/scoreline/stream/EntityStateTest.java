@@ -118,4 +118,70 @@ class EntityStateTest {
     assertThat(d.seen(1007)).isTrue();
     assertThat(d.seen(1006)).isFalse();
   }
+
+  /** Everything a state stores, plus its classification of a few records, as one comparable. */
+  static List<Object> snapshot(EntityState s) {
+    return List.of(
+        java.util.Arrays.toString(s.encode(2)),
+        s.newestMicros(),
+        s.classify(0, 3, 103),
+        s.classify(0, 4, 104),
+        s.classify(1, 0, 500),
+        s.classify(2, 7, 999));
+  }
+
+  @Test
+  void rollback_ofAnApplyThatTrimmedEntries_restoresTheStateExactly() {
+    EntityState s = state();
+    List<Object> before = snapshot(s);
+    // minute 30: the window (20, 30] drops minutes 3 and 9 down to the 3 kept entries
+    EntityState.Undo undo = s.apply(0, 4, 104, 30 * MIN, new Object[] {7.0, "d"}, 8, 10 * MIN, 1);
+    assertThat(s.size()).isLessThan(4);
+    assertThat(snapshot(s)).isNotEqualTo(before);
+    undo.rollback();
+    assertThat(snapshot(s)).isEqualTo(before);
+    assertThat(s.compute(agg(Kind.SUM, ValueType.FP64, 0, 10 * MIN, 0))).isEqualTo(8.5);
+  }
+
+  @Test
+  void rollback_ofALateEventOnANewPartition_restoresTheStateExactly() {
+    EntityState s = state();
+    List<Object> before = snapshot(s);
+    // older than everything kept and on a partition the state never saw: inserted first, then
+    // trimmed away again (outside the window and beyond the kept entries)
+    EntityState.Undo undo = s.apply(2, 7, 999, -60 * MIN, new Object[] {1.0, "z"}, 8, 10 * MIN, 3);
+    assertThat(s.classify(2, 7, 999)).isEqualTo(EntityState.Disposition.REPLAY);
+    undo.rollback();
+    assertThat(snapshot(s)).isEqualTo(before);
+    assertThat(s.classify(2, 7, 999)).isEqualTo(EntityState.Disposition.NEW);
+  }
+
+  @Test
+  void rollback_ofAnApplyThatResizedTheIdRing_restoresTheStateExactly() {
+    EntityState s = state(); // ring of 8 ids
+    List<Object> before = snapshot(s);
+    EntityState.Undo undo = s.apply(0, 4, 104, 13 * MIN, new Object[] {1.0, "e"}, 2, 10 * MIN, 3);
+    assertThat(s.seen(101)).isFalse(); // the ring shrank to the 2 newest ids
+    undo.rollback();
+    assertThat(snapshot(s)).isEqualTo(before);
+    assertThat(s.seen(101)).isTrue();
+  }
+
+  @Test
+  void rollback_whenTheRingIsFull_restoresTheOverwrittenId() {
+    EntityState s = new EntityState();
+    for (int i = 0; i < 3; i++) {
+      s.apply(0, i, 100 + i, i * MIN, new Object[] {1.0, "a"}, 3, 0, 10);
+    }
+    List<Object> before = snapshot(s);
+    EntityState.Undo undo = s.apply(0, 3, 103, 3 * MIN, new Object[] {1.0, "a"}, 3, 0, 10);
+    assertThat(s.seen(100)).isFalse(); // overwritten in the full ring
+    undo.rollback();
+    assertThat(snapshot(s)).isEqualTo(before);
+    assertThat(s.seen(100)).isTrue();
+    // and the state goes on as if the undone event never came
+    s.apply(0, 3, 103, 3 * MIN, new Object[] {1.0, "a"}, 3, 0, 10);
+    assertThat(s.seen(100)).isFalse();
+    assertThat(s.seen(103)).isTrue();
+  }
 }

@@ -259,6 +259,7 @@ public final class StreamBench {
         long t1 = System.nanoTime();
         long cpu0 = cpuNanos();
         java.util.Map<String, Long> threads0 = threadCpu();
+        long alloc0 = allocatedBytes();
         long gc0 = gcMillis();
         if (!p.awaitIdle(Duration.ofMinutes(10))) {
           throw new IllegalStateException("did not drain");
@@ -266,6 +267,7 @@ public final class StreamBench {
         double secs = (System.nanoTime() - t1) / 1e9;
         long cpu = cpuNanos() - cpu0;
         java.util.Map<String, Long> byGroup = threadCpuSince(threads0);
+        long allocated = allocatedBytes() - alloc0;
         long gcMillis = gcMillis() - gc0;
         long done = p.status().results() + p.status().deadLetters() - w;
         double rate = done / secs;
@@ -289,12 +291,33 @@ public final class StreamBench {
         }
         System.out.printf(
             Locale.ROOT,
-            "  CPU us per event by thread:%s; GC pauses %d ms in the window%n",
+            "  CPU us per event by thread:%s; GC pauses %d ms in the window; %.0f bytes allocated"
+                + " per event (all live threads)%n",
             groups.length() == 0 ? " (no /proc)" : groups.substring(0, groups.length() - 1),
-            gcMillis);
+            gcMillis,
+            allocated / (double) done0);
         return rate;
       }
     }
+  }
+
+  /**
+   * Bytes allocated so far by the JVM's live threads (HotSpot's per-thread counters): lanes,
+   * dispatcher, log writers, sinks and this driver's threads alike. Threads that ended in between
+   * are not counted, so compare runs of the same driver.
+   */
+  static long allocatedBytes() {
+    var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    if (!(mx instanceof com.sun.management.ThreadMXBean hs)) {
+      return 0;
+    }
+    long sum = 0;
+    for (long b : hs.getThreadAllocatedBytes(mx.getAllThreadIds())) {
+      if (b > 0) {
+        sum += b;
+      }
+    }
+    return sum;
   }
 
   private static void waitFor(StreamProcessor p, long n) throws InterruptedException {
