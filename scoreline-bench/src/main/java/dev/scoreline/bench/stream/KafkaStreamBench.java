@@ -27,6 +27,7 @@ import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.SynchronizedHistogram;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -50,8 +51,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *
  * <p>The processor's Kafka clients run with the connector's defaults; {@code
  * -Dbench.source.properties=k=v,k=v} adds client properties (e.g. the settings of an earlier
- * benchmark, {@code max.poll.records=2000,fetch.max.wait.ms=5}), and {@code -Dbench.stream="key:
- * value;key: value"} adds keys to the surface's {@code stream} section.
+ * benchmark, {@code max.poll.records=2000,fetch.max.wait.ms=5}), and {@code
+ * -Dbench.stream=key=value;key=value} adds keys to the surface's {@code stream} section (e.g.
+ * {@code commit-interval=500ms}).
  *
  * <pre>
  * java -cp "scoreline-bench/target/scoreline-bench.jar:scoreline-bench/target/lib/*" \
@@ -133,6 +135,8 @@ public final class KafkaStreamBench {
                   "bench-kafka-results");
           reader.start();
           Window window = null;
+          // the load generator's send to acknowledgement (acks=all, linger.ms=5), per tick
+          Histogram produced = new SynchronizedHistogram(60_000_000L, 3);
           int perTick = Math.max(1, (int) Math.round(rate / 100));
           long next = System.nanoTime();
           long stopAt = next + TimeUnit.SECONDS.toNanos(a.seconds + 3);
@@ -145,7 +149,11 @@ public final class KafkaStreamBench {
               window = new Window(p);
             }
             int to = Math.min(limit, i + perTick);
-            events.send(out, i, to);
+            long sentAt = System.nanoTime();
+            CompletableFuture<Void> acked = events.send(out, i, to);
+            if (window != null) {
+              acked.thenRun(() -> produced.recordValue(clamp((System.nanoTime() - sentAt) / 1000)));
+            }
             sent += to - i;
             i = to;
             next += 10_000_000L;
@@ -194,11 +202,15 @@ public final class KafkaStreamBench {
                   + " resolution - scored_at): p50 %.1f ms, p99 %.1f ms%n"
                   + "    of which produce + broker + fetch (received - result record timestamp):"
                   + " p50 %.1f ms, p99 %.1f ms%n"
+                  + "  events: send to broker acknowledgement (load generator, acks=all,"
+                  + " linger.ms=5; part of the source hop): p50 %.1f ms, p99 %.1f ms%n"
                   + "  lag when the producer stopped: %d events%n",
               toSend.getValueAtPercentile(50) / 1000.0,
               toSend.getValueAtPercentile(99) / 1000.0,
               kafkaHop.getValueAtPercentile(50) / 1000.0,
               kafkaHop.getValueAtPercentile(99) / 1000.0,
+              produced.getValueAtPercentile(50) / 1000.0,
+              produced.getValueAtPercentile(99) / 1000.0,
               lagAtEnd);
           if (usage != null) {
             usage.print();
@@ -209,14 +221,19 @@ public final class KafkaStreamBench {
   }
 
   /**
-   * {@code key: value;key: value} (the {@code bench.stream} system property: more keys of the
-   * surface's {@code stream} section, e.g. {@code commit-interval: 500ms}) as YAML lines.
+   * {@code key=value;key=value} (the {@code bench.stream} system property: more keys of the
+   * surface's {@code stream} section, e.g. {@code commit-interval=500ms}) as YAML lines.
    */
   private static String streamLines(String spec) {
     StringBuilder sb = new StringBuilder();
     for (String line : spec.split(";")) {
       if (!line.isBlank()) {
-        sb.append("\n  ").append(line.trim());
+        int eq = line.indexOf('=');
+        sb.append("\n  ")
+            .append(
+                eq < 0
+                    ? line.trim()
+                    : line.substring(0, eq).trim() + ": " + line.substring(eq + 1).trim());
       }
     }
     return sb.toString();
@@ -387,7 +404,10 @@ public final class KafkaStreamBench {
       return new Report(secs, done, process, groups, perSec, clientMetrics());
     }
 
-    /** The Kafka clients' own averages (their last 30 s or so), one line per client. */
+    /**
+     * The Kafka clients' own averages, one line per client; Kafka averages over its last two 30 s
+     * samples, so these include part of the warm-up.
+     */
     private static List<String> clientMetrics() {
       MBeanServer server = ManagementFactory.getPlatformMBeanServer();
       List<String> out = new ArrayList<>();
