@@ -55,8 +55,11 @@ import org.HdrHistogram.Histogram;
  * java -cp "scoreline-bench/target/scoreline-bench.jar:scoreline-bench/target/lib/*" \
  *   dev.scoreline.bench.features.FeatureStoreBenchmark [--users 100000] [--items 20000] \
  *   [--warmup 5] [--measure 10] [--repeats 3] [--concurrency 1] \
- *   [--materialize-rows 2000000] [--redis-server PATH] [--out FILE]
+ *   [--materialize-rows 2000000] [--only all|materialize] [--redis-server PATH] [--out FILE]
  * </pre>
+ *
+ * {@code --only materialize} skips the read cells (and Redis): it only writes the Parquet file and
+ * materializes it {@code --repeats} times, each into a fresh RocksDB.
  */
 public final class FeatureStoreBenchmark {
   static final String ROCKSDB = "rocksdb";
@@ -80,6 +83,7 @@ public final class FeatureStoreBenchmark {
       int repeats,
       int concurrency,
       long materializeRows,
+      boolean onlyMaterialize,
       String redisServer,
       Path out) {
     static Options parse(String[] args) {
@@ -100,6 +104,7 @@ public final class FeatureStoreBenchmark {
               Integer.parseInt(m.getOrDefault("repeats", "3")),
               Integer.parseInt(m.getOrDefault("concurrency", "1")),
               Long.parseLong(m.getOrDefault("materialize-rows", "2000000")),
+              only(m.getOrDefault("only", "all")),
               m.get("redis-server"),
               m.containsKey("out") ? Path.of(m.get("out")) : null);
       for (String k : m.keySet()) {
@@ -111,13 +116,28 @@ public final class FeatureStoreBenchmark {
                 "repeats",
                 "concurrency",
                 "materialize-rows",
+                "only",
                 "redis-server",
                 "out")
             .contains(k)) {
           throw new IllegalArgumentException("unknown option --" + k);
         }
       }
+      if (o.onlyMaterialize() && o.materializeRows() <= 0) {
+        throw new IllegalArgumentException("--only materialize needs --materialize-rows > 0");
+      }
       return o;
+    }
+
+    private static boolean only(String v) {
+      switch (v) {
+        case "all":
+          return false;
+        case "materialize":
+          return true;
+        default:
+          throw new IllegalArgumentException("--only takes all or materialize; got " + v);
+      }
     }
   }
 
@@ -172,49 +192,52 @@ public final class FeatureStoreBenchmark {
 
       Map<String, Double> populateRate = new LinkedHashMap<>();
       Map<String, List<Result>> results = new LinkedHashMap<>();
-      String redisVersion;
-      try (RocksDbKvStore rocks = RocksDbKvStore.open(work.resolve("online-rocksdb"));
-          RedisServerProcess redisServer =
-              RedisServerProcess.start(o.redisServer() == null ? null : Path.of(o.redisServer()));
-          RedisKvStore redis = RedisKvStore.connect(redisServer.uri())) {
-        redisVersion =
-            RedisServerProcess.version(o.redisServer() == null ? null : Path.of(o.redisServer()));
-        Map<String, OnlineFeatureStore> stores = new LinkedHashMap<>();
-        stores.put(ROCKSDB, store(rocks, registry));
-        stores.put(REDIS, store(redis, registry));
-        for (Map.Entry<String, OnlineFeatureStore> e : stores.entrySet()) {
-          long t0 = System.nanoTime();
-          SyntheticFeatures.populate(
-              e.getValue(), "user", SyntheticFeatures.USER_VIEWS, o.users(), eventTime, progress);
-          SyntheticFeatures.populate(e.getValue(), "item", 1, o.items(), eventTime, progress);
-          double s = (System.nanoTime() - t0) / 1e9;
-          long rows = (long) o.users() * SyntheticFeatures.USER_VIEWS + o.items();
-          populateRate.put(e.getKey(), rows / s);
-        }
-        // a global warmup of every cell (JIT, caches), not reported
-        for (Shape shape : shapes) {
+      String redisVersion = null;
+      if (!o.onlyMaterialize()) {
+        try (RocksDbKvStore rocks = RocksDbKvStore.open(work.resolve("online-rocksdb"));
+            RedisServerProcess redisServer =
+                RedisServerProcess.start(
+                    o.redisServer() == null ? null : Path.of(o.redisServer()));
+            RedisKvStore redis = RedisKvStore.connect(redisServer.uri())) {
+          redisVersion =
+              RedisServerProcess.version(o.redisServer() == null ? null : Path.of(o.redisServer()));
+          Map<String, OnlineFeatureStore> stores = new LinkedHashMap<>();
+          stores.put(ROCKSDB, store(rocks, registry));
+          stores.put(REDIS, store(redis, registry));
           for (Map.Entry<String, OnlineFeatureStore> e : stores.entrySet()) {
-            measure(e.getValue(), shape, o, o.warmupSeconds(), 0.5, 7);
+            long t0 = System.nanoTime();
+            SyntheticFeatures.populate(
+                e.getValue(), "user", SyntheticFeatures.USER_VIEWS, o.users(), eventTime, progress);
+            SyntheticFeatures.populate(e.getValue(), "item", 1, o.items(), eventTime, progress);
+            double s = (System.nanoTime() - t0) / 1e9;
+            long rows = (long) o.users() * SyntheticFeatures.USER_VIEWS + o.items();
+            populateRate.put(e.getKey(), rows / s);
           }
-        }
-        for (int r = 0; r < o.repeats(); r++) {
+          // a global warmup of every cell (JIT, caches), not reported
           for (Shape shape : shapes) {
             for (Map.Entry<String, OnlineFeatureStore> e : stores.entrySet()) {
-              Result res =
-                  measure(e.getValue(), shape, o, o.warmupSeconds(), o.measureSeconds(), r);
-              results
-                  .computeIfAbsent(shape.id() + "/" + e.getKey(), k -> new ArrayList<>())
-                  .add(res);
-              System.err.printf(
-                  Locale.ROOT,
-                  "repeat %d %s %s: %,.0f ops/s p50 %.1f us p99 %.1f us errors %d%n",
-                  r + 1,
-                  shape.title(),
-                  e.getKey(),
-                  res.opsPerSecond(),
-                  res.micros(50),
-                  res.micros(99),
-                  res.errors());
+              measure(e.getValue(), shape, o, o.warmupSeconds(), 0.5, 7);
+            }
+          }
+          for (int r = 0; r < o.repeats(); r++) {
+            for (Shape shape : shapes) {
+              for (Map.Entry<String, OnlineFeatureStore> e : stores.entrySet()) {
+                Result res =
+                    measure(e.getValue(), shape, o, o.warmupSeconds(), o.measureSeconds(), r);
+                results
+                    .computeIfAbsent(shape.id() + "/" + e.getKey(), k -> new ArrayList<>())
+                    .add(res);
+                System.err.printf(
+                    Locale.ROOT,
+                    "repeat %d %s %s: %,.0f ops/s p50 %.1f us p99 %.1f us errors %d%n",
+                    r + 1,
+                    shape.title(),
+                    e.getKey(),
+                    res.opsPerSecond(),
+                    res.micros(50),
+                    res.micros(99),
+                    res.errors());
+              }
             }
           }
         }
@@ -441,101 +464,104 @@ public final class FeatureStoreBenchmark {
         .append(", max heap ")
         .append(Runtime.getRuntime().maxMemory() >> 20)
         .append(" MiB\n");
-    sb.append("- Redis: ").append(redisVersion).append(", 127.0.0.1, no persistence\n");
+    if (redisVersion != null) {
+      sb.append("- Redis: ").append(redisVersion).append(", 127.0.0.1, no persistence\n");
+    }
     sb.append("- command: `java -cp \"scoreline-bench/target/scoreline-bench.jar:")
         .append("scoreline-bench/target/lib/*\" ")
         .append(FeatureStoreBenchmark.class.getName())
         .append(argLine.isEmpty() ? "" : " " + argLine)
         .append("`\n");
-    sb.append(
-        String.format(
-            Locale.ROOT,
-            "- data: %,d users x %d views x %d features, %,d items x 1 view x %d features"
-                + " (per view: a 16-dim fp32 embedding, 7 fp64, 6 int64, 4 fp32, a string, a"
-                + " bool); random keys, uniform%n",
-            o.users(),
-            SyntheticFeatures.USER_VIEWS,
-            SyntheticFeatures.FEATURES_PER_VIEW,
-            o.items(),
-            SyntheticFeatures.FEATURES_PER_VIEW));
-    sb.append(
-        String.format(
-            Locale.ROOT,
-            "- load: closed loop, %d thread(s), in-process `OnlineFeatureStore.get`; warmup %.0f s"
-                + " + measure %.0f s per cell, %d repeats, cells interleaved%n",
-            o.concurrency(),
-            o.warmupSeconds(),
-            o.measureSeconds(),
-            o.repeats()));
-    long errors = 0;
-    String firstError = null;
-    for (List<Result> rs : results.values()) {
-      for (Result r : rs) {
-        errors += r.errors();
-        firstError = firstError != null ? firstError : r.firstError();
-      }
-    }
-    sb.append("- errors: ")
-        .append(errors)
-        .append(firstError == null ? "" : " (first: " + firstError + ")")
-        .append(" (every result checked)\n\n");
-
-    sb.append("Median (min) over the repeats; latencies in microseconds.\n\n");
-    sb.append("| shape | store | ops/s | p50 us | p99 us | p99.9 us |\n");
-    sb.append("|---|---|---:|---:|---:|---:|\n");
-    for (Shape shape : shapes) {
-      for (String store : List.of(ROCKSDB, REDIS)) {
-        List<Result> rs = results.get(shape.id() + "/" + store);
-        sb.append(
-            String.format(
-                Locale.ROOT,
-                "| %s | %s | %,.0f (%,.0f) | %s | %s | %s |%n",
-                shape.title(),
-                store,
-                median(rs, Result::opsPerSecond),
-                min(rs, Result::opsPerSecond),
-                cell(rs, 50),
-                cell(rs, 99),
-                cell(rs, 99.9)));
-      }
-    }
-
-    sb.append("\nRedis / RocksDB (medians):\n\n");
-    sb.append("| shape | p50 | p99 | p99.9 | ops/s |\n");
-    sb.append("|---|---:|---:|---:|---:|\n");
-    for (Shape shape : shapes) {
-      List<Result> rocks = results.get(shape.id() + "/" + ROCKSDB);
-      List<Result> redis = results.get(shape.id() + "/" + REDIS);
+    if (!results.isEmpty()) {
       sb.append(
           String.format(
               Locale.ROOT,
-              "| %s | %.1fx | %.1fx | %.1fx | %.2fx |%n",
-              shape.title(),
-              ratio(redis, rocks, r -> r.micros(50)),
-              ratio(redis, rocks, r -> r.micros(99)),
-              ratio(redis, rocks, r -> r.micros(99.9)),
-              ratio(redis, rocks, Result::opsPerSecond)));
-    }
+              "- data: %,d users x %d views x %d features, %,d items x 1 view x %d features"
+                  + " (per view: a 16-dim fp32 embedding, 7 fp64, 6 int64, 4 fp32, a string, a"
+                  + " bool); random keys, uniform%n",
+              o.users(),
+              SyntheticFeatures.USER_VIEWS,
+              SyntheticFeatures.FEATURES_PER_VIEW,
+              o.items(),
+              SyntheticFeatures.FEATURES_PER_VIEW));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "- load: closed loop, %d thread(s), in-process `OnlineFeatureStore.get`; warmup %.0f s"
+                  + " + measure %.0f s per cell, %d repeats, cells interleaved%n",
+              o.concurrency(),
+              o.warmupSeconds(),
+              o.measureSeconds(),
+              o.repeats()));
+      long errors = 0;
+      String firstError = null;
+      for (List<Result> rs : results.values()) {
+        for (Result r : rs) {
+          errors += r.errors();
+          firstError = firstError != null ? firstError : r.firstError();
+        }
+      }
+      sb.append("- errors: ")
+          .append(errors)
+          .append(firstError == null ? "" : " (first: " + firstError + ")")
+          .append(" (every result checked)\n\n");
 
-    sb.append("\nGoals (p99, median over the repeats):\n\n");
-    sb.append("| shape | store | goal p99 | measured p99 | met |\n");
-    sb.append("|---|---|---:|---:|---|\n");
-    for (Shape shape : shapes) {
-      for (String store : List.of(ROCKSDB, REDIS)) {
-        double goal = GOAL_P99_MICROS.get(shape.id() + "/" + store);
-        double p99 = median(results.get(shape.id() + "/" + store), r -> r.micros(99));
+      sb.append("Median (min) over the repeats; latencies in microseconds.\n\n");
+      sb.append("| shape | store | ops/s | p50 us | p99 us | p99.9 us |\n");
+      sb.append("|---|---|---:|---:|---:|---:|\n");
+      for (Shape shape : shapes) {
+        for (String store : List.of(ROCKSDB, REDIS)) {
+          List<Result> rs = results.get(shape.id() + "/" + store);
+          sb.append(
+              String.format(
+                  Locale.ROOT,
+                  "| %s | %s | %,.0f (%,.0f) | %s | %s | %s |%n",
+                  shape.title(),
+                  store,
+                  median(rs, Result::opsPerSecond),
+                  min(rs, Result::opsPerSecond),
+                  cell(rs, 50),
+                  cell(rs, 99),
+                  cell(rs, 99.9)));
+        }
+      }
+
+      sb.append("\nRedis / RocksDB (medians):\n\n");
+      sb.append("| shape | p50 | p99 | p99.9 | ops/s |\n");
+      sb.append("|---|---:|---:|---:|---:|\n");
+      for (Shape shape : shapes) {
+        List<Result> rocks = results.get(shape.id() + "/" + ROCKSDB);
+        List<Result> redis = results.get(shape.id() + "/" + REDIS);
         sb.append(
             String.format(
                 Locale.ROOT,
-                "| %s | %s | %.0f us | %.0f us | %s |%n",
+                "| %s | %.1fx | %.1fx | %.1fx | %.2fx |%n",
                 shape.title(),
-                store,
-                goal,
-                p99,
-                p99 <= goal ? "yes" : "no"));
+                ratio(redis, rocks, r -> r.micros(50)),
+                ratio(redis, rocks, r -> r.micros(99)),
+                ratio(redis, rocks, r -> r.micros(99.9)),
+                ratio(redis, rocks, Result::opsPerSecond)));
+      }
+
+      sb.append("\nGoals (p99, median over the repeats):\n\n");
+      sb.append("| shape | store | goal p99 | measured p99 | met |\n");
+      sb.append("|---|---|---:|---:|---|\n");
+      for (Shape shape : shapes) {
+        for (String store : List.of(ROCKSDB, REDIS)) {
+          double goal = GOAL_P99_MICROS.get(shape.id() + "/" + store);
+          double p99 = median(results.get(shape.id() + "/" + store), r -> r.micros(99));
+          sb.append(
+              String.format(
+                  Locale.ROOT,
+                  "| %s | %s | %.0f us | %.0f us | %s |%n",
+                  shape.title(),
+                  store,
+                  goal,
+                  p99,
+                  p99 <= goal ? "yes" : "no"));
+        }
       }
     }
-
     sb.append("\nWrites:\n\n");
     sb.append("| what | rows/s |\n|---|---:|\n");
     for (Map.Entry<String, Double> e : populateRate.entrySet()) {
