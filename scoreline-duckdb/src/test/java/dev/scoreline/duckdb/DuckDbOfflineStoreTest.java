@@ -123,6 +123,71 @@ class DuckDbOfflineStoreTest {
   }
 
   @Test
+  void scanLatest_keysUniqueInInterval_returnsEveryRowOfTheInterval() {
+    // key 1 repeats in the file, but not inside [T0, T0 + 2h): the rows are streamed without the
+    // window; the 03:00 row of key 1 is outside and must not appear
+    project(view("data/s.parquet", null, "- {name: clicks, type: int64}"));
+    project.write(
+        "data/s.parquet",
+        "SELECT * FROM (VALUES (1::BIGINT, TIMESTAMP '2024-01-01 01:00', 1::BIGINT),"
+            + " (2::BIGINT, TIMESTAMP '2024-01-01 01:30', 2::BIGINT),"
+            + " (1::BIGINT, TIMESTAMP '2024-01-01 03:00', 3::BIGINT),"
+            + " (NULL::BIGINT, TIMESTAMP '2024-01-01 01:00', 4::BIGINT),"
+            + " (NULL::BIGINT, TIMESTAMP '2024-01-01 01:10', 5::BIGINT)) t(user_id, event_ts,"
+            + " clicks)");
+    FeatureRegistry registry = project.registry();
+
+    assertThat(scan(registry, "stats", T0, T0.plusSeconds(7200)))
+        .extracting(r -> r.key(), r -> r.values()[0])
+        .containsExactly(tuple(List.of(1L), 1L), tuple(List.of(2L), 2L));
+    assertThat(scan(registry, "stats", FAR_PAST, FAR_FUTURE))
+        .extracting(r -> r.key(), r -> r.values()[0])
+        .containsExactly(tuple(List.of(1L), 3L), tuple(List.of(2L), 2L));
+  }
+
+  @Test
+  void scanLatest_compoundKeys_uniquenessIsOfTheWholeKey() {
+    String yaml =
+        """
+        entities:
+          - name: pair
+            keys: [{name: user_id, type: int64}, {name: country, type: string}]
+        feature-views:
+          - name: stats
+            entity: pair
+            source: {path: data/s.parquet}
+            timestamp-column: event_ts
+            features:
+              - {name: clicks, type: int64}
+        """;
+    project(yaml);
+    // each column repeats, every (user_id, country) pair is unique: all rows
+    project.write(
+        "data/s.parquet",
+        "SELECT * FROM (VALUES (1::BIGINT, 'de', TIMESTAMP '2024-01-01 01:00', 1::BIGINT),"
+            + " (1::BIGINT, 'fr', TIMESTAMP '2024-01-01 01:00', 2::BIGINT),"
+            + " (2::BIGINT, 'de', TIMESTAMP '2024-01-01 01:00', 3::BIGINT)) t(user_id, country,"
+            + " event_ts, clicks)");
+    assertThat(scan(project.registry(), "stats", FAR_PAST, FAR_FUTURE))
+        .extracting(r -> r.key(), r -> r.values()[0])
+        .containsExactly(
+            tuple(List.of(1L, "de"), 1L),
+            tuple(List.of(1L, "fr"), 2L),
+            tuple(List.of(2L, "de"), 3L));
+
+    // a repeated pair: only its newest row
+    project.write(
+        "data/s.parquet",
+        "SELECT * FROM (VALUES (1::BIGINT, 'de', TIMESTAMP '2024-01-01 02:00', 1::BIGINT),"
+            + " (1::BIGINT, 'fr', TIMESTAMP '2024-01-01 01:00', 2::BIGINT),"
+            + " (1::BIGINT, 'de', TIMESTAMP '2024-01-01 01:00', 3::BIGINT)) t(user_id, country,"
+            + " event_ts, clicks)");
+    assertThat(scan(project.registry(), "stats", FAR_PAST, FAR_FUTURE))
+        .extracting(r -> r.key(), r -> r.values()[0])
+        .containsExactly(tuple(List.of(1L, "de"), 1L), tuple(List.of(1L, "fr"), 2L));
+  }
+
+  @Test
   void scanLatest_andCount_respectHalfOpenInterval() {
     project(view("data/s.parquet", null, "- {name: clicks, type: int64}"));
     project.write(
