@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * Intervals are half-open, so consecutive incremental runs neither overlap nor leave gaps. Entity
  * keys absent from an interval are never deleted online (their values expire by TTL on read).
  *
- * <p>Rows without a created time are stamped with the arrival time (the clock during the write).
+ * <p>Rows without a created time are stamped with the arrival time (the clock when their batch is
+ * encoded, just before it is written).
  */
 public final class Materializer {
   /** Rows per {@code mergeRecords} call. */
@@ -266,9 +267,10 @@ public final class Materializer {
   }
 
   /**
-   * The rows of the current batch of one view's run. A full batch is written by a writer thread
-   * while the scan fills the next one (at most one write in flight), so reading the offline store
-   * and writing the online store overlap.
+   * The rows of the current batch of one view's run. A full batch is encoded on the scan thread
+   * ({@link OnlineFeatureStore#prepare}) and written by a writer thread while the scan fills the
+   * next one (at most one write in flight), so reading the offline store, encoding and writing the
+   * online store overlap.
    */
   private final class Batch implements AutoCloseable {
     private final FeatureView view;
@@ -295,37 +297,51 @@ public final class Materializer {
       }
     }
 
+    /**
+     * Encodes the full batch on the scan thread (while the previous batch is written), then hands
+     * it to the writer thread.
+     */
     void flush() {
       if (rows.isEmpty()) {
         return;
       }
       List<FeatureRow> full = rows;
       rows = new ArrayList<>(Math.min(batchSize, 1 << 16));
-      awaitWrite();
       long from = written;
       int n = full.size();
+      OnlineFeatureStore.PreparedWrite prepared;
+      try {
+        prepared = online.prepare(view.name(), full);
+      } catch (ScorelineException e) {
+        throw batchError(e, from, n);
+      }
+      awaitWrite();
       written += n;
-      pending = writer.submit(() -> write(full, from, n));
+      pending = writer.submit(() -> write(prepared, from, n));
     }
 
-    private void write(List<FeatureRow> full, long from, int n) {
+    private void write(OnlineFeatureStore.PreparedWrite prepared, long from, int n) {
       try {
-        applied += online.write(view.name(), full);
+        applied += online.write(prepared);
       } catch (ScorelineException e) {
-        throw new ScorelineException(
-            e.code(),
-            e.field().orElse(null),
-            "materializing feature view '"
-                + view.name()
-                + "', batch of rows "
-                + from
-                + ".."
-                + (from + n - 1)
-                + " from the offline store: "
-                + e.getMessage(),
-            e);
+        throw batchError(e, from, n);
       }
       progress.advance(n);
+    }
+
+    private ScorelineException batchError(ScorelineException e, long from, int n) {
+      return new ScorelineException(
+          e.code(),
+          e.field().orElse(null),
+          "materializing feature view '"
+              + view.name()
+              + "', batch of rows "
+              + from
+              + ".."
+              + (from + n - 1)
+              + " from the offline store: "
+              + e.getMessage(),
+          e);
     }
 
     /** Waits for the write in flight; rethrows its failure. */

@@ -522,17 +522,65 @@ public final class OnlineFeatureStore {
    *     column for an invalid row (nothing is written then)
    */
   public int write(String view, List<FeatureRow> rows) {
+    return write(prepare(view, rows));
+  }
+
+  /**
+   * Rows of one view validated and encoded for the store by {@link #prepare}, written by {@link
+   * #write(PreparedWrite)}: so a caller can encode the next batch on its own thread while another
+   * thread writes the previous one (materialization does).
+   */
+  public static final class PreparedWrite {
+    private final String namespace;
+    private final List<FieldWrite> writes;
+
+    private PreparedWrite(String namespace, List<FieldWrite> writes) {
+      this.namespace = namespace;
+      this.writes = writes;
+    }
+
+    /** How many rows it holds. */
+    public int size() {
+      return writes.size();
+    }
+  }
+
+  /**
+   * The first half of {@link #write(String, List)}: validates and encodes the rows, stamping those
+   * without a created time with the arrival time (the clock now); writes nothing.
+   *
+   * @throws ScorelineException as {@link #write(String, List)}
+   */
+  public PreparedWrite prepare(String view, List<FeatureRow> rows) {
     requireNonNull(view, "view is null");
     requireNonNull(rows, "rows is null");
     FeatureView v = onlineView(view);
-    return writeRows(v, rows, Times.micros(clock.instant()));
+    return encodeRows(v, rows, Times.micros(clock.instant()));
+  }
+
+  /**
+   * The second half of {@link #write(String, List)}: merges prepared rows last-write-wins.
+   *
+   * @return how many rows were applied (the others were older than what is stored)
+   */
+  public int write(PreparedWrite prepared) {
+    requireNonNull(prepared, "prepared is null");
+    if (prepared.writes.isEmpty()) {
+      return 0;
+    }
+    return store.mergeRecords(prepared.namespace, prepared.writes);
   }
 
   private int writeRows(FeatureView v, List<FeatureRow> rows, long arrivalMicros) {
-    if (rows.isEmpty()) {
-      return 0;
-    }
+    return write(encodeRows(v, rows, arrivalMicros));
+  }
+
+  private PreparedWrite encodeRows(FeatureView v, List<FeatureRow> rows, long arrivalMicros) {
     Entity entity = registry.entity(v.entity());
+    String namespace = namespace(entity.name());
+    if (rows.isEmpty()) {
+      return new PreparedWrite(namespace, List.of());
+    }
     List<FieldWrite> writes = new ArrayList<>(rows.size());
     Bytes.Writer w = new Bytes.Writer(256);
     for (int i = 0; i < rows.size(); i++) {
@@ -560,7 +608,7 @@ public final class OnlineFeatureStore {
       ViewCodec.encode(w, v, event, created, row.values(), field);
       writes.add(new FieldWrite(key, v.name(), w.toByteArray()));
     }
-    return store.mergeRecords(namespace(entity.name()), writes);
+    return new PreparedWrite(namespace, writes);
   }
 
   private static String createdName(FeatureView v) {

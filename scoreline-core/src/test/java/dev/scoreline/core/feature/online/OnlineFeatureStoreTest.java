@@ -474,6 +474,45 @@ class OnlineFeatureStoreTest {
   }
 
   @Test
+  void prepare_writesNothing_stampsArrivalAtPrepare_thenWriteMerges() {
+    clock.set(T0.plusSeconds(5));
+    OnlineFeatureStore.PreparedWrite prepared =
+        store.prepare("user_stats", List.of(row(1, T0, null, 1L, null), row(2, T0, null, 2L, 0.5)));
+    clock.advance(Duration.ofSeconds(10));
+
+    assertThat(prepared.size()).isEqualTo(2);
+    assertThat(kv.mergeRecordsCalls.get()).isZero();
+    assertThat(store.get(List.of(CLICKS), List.of(user(1L))).status(0, 0))
+        .isEqualTo(FeatureStatus.NOT_FOUND);
+
+    assertThat(store.write(prepared)).isEqualTo(2);
+    assertThat(clicksOf(1)).isEqualTo(1L);
+    assertThat(clicksOf(2)).isEqualTo(2L);
+    byte[] stored =
+        kv.field(
+            "features/user", EntityKeys.encode(registry.entity("user"), List.of(1L)), "user_stats");
+    assertThat(ViewCodec.createdMicros(stored)).isEqualTo(Times.micros(T0.plusSeconds(5)));
+    // LWW holds for prepared rows too: an older event prepared later is not applied
+    assertThat(
+            store.write(
+                store.prepare("user_stats", List.of(row(1, T0.minusSeconds(1), null, 9L, null)))))
+        .isZero();
+    assertThat(clicksOf(1)).isEqualTo(1L);
+    assertThat(store.write(store.prepare("user_stats", List.of()))).isZero();
+  }
+
+  @Test
+  void prepare_invalidRow_userErrorNamingRow_beforeAnyWrite() {
+    assertError(
+        () ->
+            store.prepare(
+                "user_stats", List.of(row(1, T0, null, 1L, null), row(2, T0, null, 1, null))),
+        ErrorCode.USER_ERROR,
+        "rows[1].clicks");
+    assertThat(kv.mergeRecordsCalls.get()).isZero();
+  }
+
+  @Test
   void write_viewsOfOneEntity_mergeIndependently() {
     store.write("user_stats", List.of(row(1, T0, null, 1L, null)));
     store.write("user_profile", List.of(row(1, T0.minusSeconds(100), null, "de", null)));
