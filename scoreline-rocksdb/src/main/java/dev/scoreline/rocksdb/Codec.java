@@ -55,6 +55,24 @@ final class Codec {
     return out;
   }
 
+  /**
+   * The record of one field: the same bytes as {@link #encodeRecord} of a one-entry map, without
+   * the map (the write path of a key that has no record yet).
+   */
+  static byte[] encodeSingleFieldRecord(String field, byte[] value) {
+    byte[] name = field.getBytes(UTF_8);
+    int size = 1 + 1 + varintSize(name.length) + name.length + varintSize(value.length);
+    byte[] out = new byte[size + value.length];
+    out[0] = RECORD_FORMAT;
+    int at = writeVarint(out, 1, 1);
+    at = writeVarint(out, at, name.length);
+    System.arraycopy(name, 0, out, at, name.length);
+    at += name.length;
+    at = writeVarint(out, at, value.length);
+    System.arraycopy(value, 0, out, at, value.length);
+    return out;
+  }
+
   /** Decodes a record into a mutable map in stored order; an empty map for null. */
   static LinkedHashMap<String, byte[]> decodeRecord(byte[] data) {
     if (data == null) {

@@ -304,7 +304,8 @@ public final class RocksDbKvStore implements KvStore {
       return 0;
     }
     // group by key, keeping call order among the writes of one key
-    LinkedHashMap<KeyBytes, List<FieldWrite>> byKey = new LinkedHashMap<>();
+    LinkedHashMap<KeyBytes, List<FieldWrite>> byKey =
+        new LinkedHashMap<>(writes.size() * 4 / 3 + 1);
     for (int i = 0, n = writes.size(); i < n; i++) {
       FieldWrite w = writes.get(i);
       byKey
@@ -332,8 +333,16 @@ public final class RocksDbKvStore implements KvStore {
         int i = 0;
         for (List<FieldWrite> keyWrites : byKey.values()) {
           byte[] physicalKey = physicalKeys.get(i);
-          LinkedHashMap<String, byte[]> record = Codec.decodeRecord(stored.get(i));
+          byte[] storedRecord = stored.get(i);
           i++;
+          if (storedRecord == null && keyWrites.size() == 1) {
+            // a new key with one write (a first load): nothing to merge with
+            FieldWrite w = keyWrites.get(0);
+            batch.put(physicalKey, Codec.encodeSingleFieldRecord(w.field(), w.value()));
+            applied++;
+            continue;
+          }
+          LinkedHashMap<String, byte[]> record = Codec.decodeRecord(storedRecord);
           int before = applied;
           for (int j = 0, n = keyWrites.size(); j < n; j++) {
             FieldWrite w = keyWrites.get(j);

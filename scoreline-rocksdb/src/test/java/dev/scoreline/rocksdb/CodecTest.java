@@ -28,6 +28,21 @@ class CodecTest {
   }
 
   @Test
+  void singleFieldRecord_isTheBytesOfAOneEntryRecord() {
+    String longName = "n".repeat(200); // a 2-byte length varint
+    for (String name : List.of("", "view", "é视", longName)) {
+      for (int size : new int[] {16, 127, 128, 20_000}) {
+        byte[] value = new byte[size];
+        Arrays.fill(value, (byte) size);
+        LinkedHashMap<String, byte[]> one = new LinkedHashMap<>();
+        one.put(name, value);
+
+        assertThat(Codec.encodeSingleFieldRecord(name, value)).isEqualTo(Codec.encodeRecord(one));
+      }
+    }
+  }
+
+  @Test
   void record_null_decodesEmpty() {
     assertThat(Codec.decodeRecord(null)).isEmpty();
     assertThat(Codec.readRecord(null)).isEmpty();

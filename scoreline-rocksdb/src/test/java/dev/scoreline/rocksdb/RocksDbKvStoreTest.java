@@ -69,6 +69,40 @@ class RocksDbKvStoreTest extends KvStoreContract {
   }
 
   @Test
+  void mergeRecords_newKeysBesideExistingOnes_mergeLastWriteWins_andSurviveReopen() {
+    // one call with: new keys written once (no record to merge with), a new key written twice,
+    // and existing keys (newer, older and other-field writes)
+    Path path = dir.resolve("fresh");
+    RocksDbKvStore first = open(path);
+    first.mergeRecords("ns", List.of(field("old", "v", 10, "old@10")));
+
+    int applied =
+        first.mergeRecords(
+            "ns",
+            List.of(
+                field("a", "v", 5, "a@5"),
+                field("b", "v", 7, "b@7"),
+                field("twice", "v", 9, "twice@9"),
+                field("twice", "v", 8, "twice@8"),
+                field("twice", "w", 1, "w@1"),
+                field("old", "v", 9, "old@9"),
+                field("old", "w", 3, "w@3")));
+
+    assertThat(applied).isEqualTo(5);
+    first.close();
+    RocksDbKvStore second = open(path);
+    List<java.util.Map<String, byte[]>> r =
+        second.multiGetRecords("ns", keys("a", "b", "twice", "old"));
+    assertThat(r.get(0).keySet()).containsExactly("v");
+    assertThat(payload(r.get(0).get("v"))).isEqualTo("a@5");
+    assertThat(payload(r.get(1).get("v"))).isEqualTo("b@7");
+    assertThat(payload(r.get(2).get("v"))).isEqualTo("twice@9");
+    assertThat(payload(r.get(2).get("w"))).isEqualTo("w@1");
+    assertThat(payload(r.get(3).get("v"))).isEqualTo("old@10");
+    assertThat(payload(r.get(3).get("w"))).isEqualTo("w@3");
+  }
+
+  @Test
   void namespaceWithZeroByte_isRejectedAsUserError() {
     assertUserError(() -> store.putAll("bad\0ns", List.of(entry("k", "v"))));
     assertUserError(() -> store.multiGet("bad\0ns", keys("k")));
