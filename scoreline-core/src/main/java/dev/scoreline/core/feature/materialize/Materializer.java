@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -46,6 +47,13 @@ import org.slf4j.LoggerFactory;
 public final class Materializer {
   /** Rows per {@code mergeRecords} call. */
   public static final int DEFAULT_BATCH_SIZE = 10_000;
+
+  /**
+   * Batches written at the same time (each by its own writer thread) while the scan thread reads
+   * and encodes the next: the writes (RocksDB's read-before-write and batch write, CPU-bound) were
+   * the pipeline's limit with one writer.
+   */
+  static final int WRITES_IN_FLIGHT = 2;
 
   /** The lookback of a first incremental run of a view without TTL. */
   public static final Duration DEFAULT_LOOKBACK = Duration.ofDays(365);
@@ -269,20 +277,28 @@ public final class Materializer {
   /**
    * The rows of the current batch of one view's run. A full batch is encoded on the scan thread
    * ({@link OnlineFeatureStore#prepare}) and written by a writer thread while the scan fills the
-   * next one (at most one write in flight), so reading the offline store, encoding and writing the
-   * online store overlap.
+   * next one (at most {@link #WRITES_IN_FLIGHT} writes in flight), so reading the offline store,
+   * encoding and writing the online store overlap. Batches of one run never share a key ({@link
+   * OfflineStore#scanLatest} gives one row per key), and each {@code mergeRecords} call is atomic
+   * per key and last-write-wins by stamp, so concurrent batches give the values of sequential ones.
+   * Progress and counts advance on the scan thread, in batch order.
    */
   private final class Batch implements AutoCloseable {
     private final FeatureView view;
     private final ExecutorService writer =
-        Executors.newSingleThreadExecutor(
+        Executors.newFixedThreadPool(
+            WRITES_IN_FLIGHT,
             r -> {
               Thread t = new Thread(r, "scoreline-materialize-writer");
               t.setDaemon(true);
               return t;
             });
     private List<FeatureRow> rows = new ArrayList<>(Math.min(batchSize, 1 << 16));
-    private Future<?> pending;
+
+    /** Writes in flight, oldest first: their future (rows applied) and row count. */
+    private final ArrayDeque<Future<Integer>> pending = new ArrayDeque<>();
+
+    private final ArrayDeque<Integer> pendingRows = new ArrayDeque<>();
     private long written;
     private long applied;
 
@@ -315,18 +331,20 @@ public final class Materializer {
       } catch (ScorelineException e) {
         throw batchError(e, from, n);
       }
-      awaitWrite();
+      while (pending.size() >= WRITES_IN_FLIGHT) {
+        awaitOldest();
+      }
       written += n;
-      pending = writer.submit(() -> write(prepared, from, n));
+      pending.add(writer.submit(() -> write(prepared, from, n)));
+      pendingRows.add(n);
     }
 
-    private void write(OnlineFeatureStore.PreparedWrite prepared, long from, int n) {
+    private int write(OnlineFeatureStore.PreparedWrite prepared, long from, int n) {
       try {
-        applied += online.write(prepared);
+        return online.write(prepared);
       } catch (ScorelineException e) {
         throw batchError(e, from, n);
       }
-      progress.advance(n);
     }
 
     private ScorelineException batchError(ScorelineException e, long from, int n) {
@@ -344,15 +362,20 @@ public final class Materializer {
           e);
     }
 
-    /** Waits for the write in flight; rethrows its failure. */
+    /** Waits for every write in flight; rethrows the first failure. */
     void awaitWrite() {
-      Future<?> f = pending;
-      if (f == null) {
-        return;
+      while (!pending.isEmpty()) {
+        awaitOldest();
       }
-      pending = null;
+    }
+
+    /** Waits for the oldest write in flight; counts it, or rethrows its failure. */
+    private void awaitOldest() {
+      Future<Integer> f = pending.poll();
+      int n = pendingRows.poll();
       try {
-        f.get();
+        applied += f.get();
+        progress.advance(n);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new ScorelineException(ErrorCode.UNAVAILABLE, "materialization was interrupted", e);
@@ -364,13 +387,17 @@ public final class Materializer {
       }
     }
 
-    /** Lets a write in flight finish (a failed scan still leaves whole batches), then stops. */
+    /** Lets the writes in flight finish (a failed scan still leaves whole batches), then stops. */
     @Override
     public void close() {
       try {
-        awaitWrite();
-      } catch (RuntimeException e) {
-        log.debug("write in flight failed while stopping: {}", e.toString());
+        while (!pending.isEmpty()) {
+          try {
+            awaitOldest();
+          } catch (RuntimeException e) {
+            log.debug("write in flight failed while stopping: {}", e.toString());
+          }
+        }
       } finally {
         writer.shutdownNow();
       }
