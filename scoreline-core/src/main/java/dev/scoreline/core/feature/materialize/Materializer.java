@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -47,13 +46,6 @@ import org.slf4j.LoggerFactory;
 public final class Materializer {
   /** Rows per {@code mergeRecords} call. */
   public static final int DEFAULT_BATCH_SIZE = 10_000;
-
-  /**
-   * Batches written at the same time (each by its own writer thread) while the scan thread reads
-   * and encodes the next: the writes (RocksDB's read-before-write and batch write, CPU-bound) were
-   * the pipeline's limit with one writer.
-   */
-  static final int WRITES_IN_FLIGHT = 2;
 
   /** The lookback of a first incremental run of a view without TTL. */
   public static final Duration DEFAULT_LOOKBACK = Duration.ofDays(365);
@@ -277,28 +269,20 @@ public final class Materializer {
   /**
    * The rows of the current batch of one view's run. A full batch is encoded on the scan thread
    * ({@link OnlineFeatureStore#prepare}) and written by a writer thread while the scan fills the
-   * next one (at most {@link #WRITES_IN_FLIGHT} writes in flight), so reading the offline store,
-   * encoding and writing the online store overlap. Batches of one run never share a key ({@link
-   * OfflineStore#scanLatest} gives one row per key), and each {@code mergeRecords} call is atomic
-   * per key and last-write-wins by stamp, so concurrent batches give the values of sequential ones.
-   * Progress and counts advance on the scan thread, in batch order.
+   * next one (at most one write in flight), so reading the offline store, encoding and writing the
+   * online store overlap.
    */
   private final class Batch implements AutoCloseable {
     private final FeatureView view;
     private final ExecutorService writer =
-        Executors.newFixedThreadPool(
-            WRITES_IN_FLIGHT,
+        Executors.newSingleThreadExecutor(
             r -> {
               Thread t = new Thread(r, "scoreline-materialize-writer");
               t.setDaemon(true);
               return t;
             });
     private List<FeatureRow> rows = new ArrayList<>(Math.min(batchSize, 1 << 16));
-
-    /** Writes in flight, oldest first: their future (rows applied) and row count. */
-    private final ArrayDeque<Future<Integer>> pending = new ArrayDeque<>();
-
-    private final ArrayDeque<Integer> pendingRows = new ArrayDeque<>();
+    private Future<?> pending;
     private long written;
     private long applied;
 
@@ -331,20 +315,18 @@ public final class Materializer {
       } catch (ScorelineException e) {
         throw batchError(e, from, n);
       }
-      while (pending.size() >= WRITES_IN_FLIGHT) {
-        awaitOldest();
-      }
+      awaitWrite();
       written += n;
-      pending.add(writer.submit(() -> write(prepared, from, n)));
-      pendingRows.add(n);
+      pending = writer.submit(() -> write(prepared, from, n));
     }
 
-    private int write(OnlineFeatureStore.PreparedWrite prepared, long from, int n) {
+    private void write(OnlineFeatureStore.PreparedWrite prepared, long from, int n) {
       try {
-        return online.write(prepared);
+        applied += online.write(prepared);
       } catch (ScorelineException e) {
         throw batchError(e, from, n);
       }
+      progress.advance(n);
     }
 
     private ScorelineException batchError(ScorelineException e, long from, int n) {
@@ -362,20 +344,15 @@ public final class Materializer {
           e);
     }
 
-    /** Waits for every write in flight; rethrows the first failure. */
+    /** Waits for the write in flight; rethrows its failure. */
     void awaitWrite() {
-      while (!pending.isEmpty()) {
-        awaitOldest();
+      Future<?> f = pending;
+      if (f == null) {
+        return;
       }
-    }
-
-    /** Waits for the oldest write in flight; counts it, or rethrows its failure. */
-    private void awaitOldest() {
-      Future<Integer> f = pending.poll();
-      int n = pendingRows.poll();
+      pending = null;
       try {
-        applied += f.get();
-        progress.advance(n);
+        f.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new ScorelineException(ErrorCode.UNAVAILABLE, "materialization was interrupted", e);
@@ -387,17 +364,13 @@ public final class Materializer {
       }
     }
 
-    /** Lets the writes in flight finish (a failed scan still leaves whole batches), then stops. */
+    /** Lets a write in flight finish (a failed scan still leaves whole batches), then stops. */
     @Override
     public void close() {
       try {
-        while (!pending.isEmpty()) {
-          try {
-            awaitOldest();
-          } catch (RuntimeException e) {
-            log.debug("write in flight failed while stopping: {}", e.toString());
-          }
-        }
+        awaitWrite();
+      } catch (RuntimeException e) {
+        log.debug("write in flight failed while stopping: {}", e.toString());
       } finally {
         writer.shutdownNow();
       }

@@ -15,9 +15,6 @@ import dev.scoreline.core.feature.ListOfflineStore;
 import dev.scoreline.core.feature.online.FeatureStatus;
 import dev.scoreline.core.feature.online.FeatureVectors;
 import dev.scoreline.core.feature.online.OnlineFeatureStore;
-import dev.scoreline.core.kv.FieldWrite;
-import dev.scoreline.core.kv.KvEntry;
-import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.progress.ProgressListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,12 +23,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -193,130 +184,6 @@ class MaterializerTest {
     assertThat(progress.calls)
         .containsExactly(
             "start materialize user_stats 5", "advance 2", "advance 2", "advance 1", "finish");
-  }
-
-  @Test
-  void materialize_writesBatchesConcurrently_atMostWritesInFlight_sameValuesAndProgressOrder() {
-    for (int i = 0; i < 20; i++) {
-      offline.add("user_stats", stats(i, END.minusSeconds(10), i * 10L));
-    }
-    ConcurrentKvStore kv = new ConcurrentKvStore(new InMemoryKvStore());
-    RecordingProgress progress = new RecordingProgress();
-    OnlineFeatureStore online = new OnlineFeatureStore(kv, registry, clock);
-
-    Materializer.Summary s =
-        new Materializer(offline, online, dir.resolve(".scoreline"), clock, progress, 2)
-            .materialize(List.of("user_stats"), END.minusSeconds(60), END);
-
-    // the first two writes met at the barrier, so they ran at the same time; never more
-    assertThat(kv.maxInFlight).isEqualTo(Materializer.WRITES_IN_FLIGHT);
-    assertThat(s.rowsApplied()).isEqualTo(20);
-    List<Map<String, Object>> users = new ArrayList<>();
-    for (int i = 0; i < 20; i++) {
-      users.add(user(i));
-    }
-    FeatureVectors v = online.get(List.of(CLICKS), users);
-    for (int i = 0; i < 20; i++) {
-      assertThat(v.value(0, i)).isEqualTo(i * 10L);
-    }
-    List<String> expected = new ArrayList<>();
-    expected.add("start materialize user_stats 20");
-    for (int i = 0; i < 10; i++) {
-      expected.add("advance 2");
-    }
-    expected.add("finish");
-    assertThat(progress.calls).isEqualTo(expected);
-  }
-
-  /** Delegates to an in-memory store; the first two mergeRecords calls wait for each other. */
-  static final class ConcurrentKvStore implements KvStore {
-    private final InMemoryKvStore delegate;
-    private final CyclicBarrier firstTwo = new CyclicBarrier(2);
-    private final AtomicInteger calls = new AtomicInteger();
-    private final AtomicInteger inFlight = new AtomicInteger();
-    volatile int maxInFlight;
-
-    ConcurrentKvStore(InMemoryKvStore delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public int mergeRecords(String namespace, List<FieldWrite> writes) {
-      int now = inFlight.incrementAndGet();
-      synchronized (this) {
-        maxInFlight = Math.max(maxInFlight, now);
-      }
-      try {
-        if (calls.incrementAndGet() <= 2) {
-          firstTwo.await(10, TimeUnit.SECONDS);
-        }
-        return delegate.mergeRecords(namespace, writes);
-      } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
-        throw new IllegalStateException("the first two writes did not overlap", e);
-      } finally {
-        inFlight.decrementAndGet();
-      }
-    }
-
-    @Override
-    public String kind() {
-      return delegate.kind();
-    }
-
-    @Override
-    public List<byte[]> multiGet(String namespace, List<byte[]> keys) {
-      return delegate.multiGet(namespace, keys);
-    }
-
-    @Override
-    public void putAll(String namespace, List<KvEntry> entries) {
-      delegate.putAll(namespace, entries);
-    }
-
-    @Override
-    public void deleteAll(String namespace, List<byte[]> keys) {
-      delegate.deleteAll(namespace, keys);
-    }
-
-    @Override
-    public void dropNamespace(String namespace) {
-      delegate.dropNamespace(namespace);
-    }
-
-    @Override
-    public List<Map<String, byte[]>> multiGetRecords(String namespace, List<byte[]> keys) {
-      return delegate.multiGetRecords(namespace, keys);
-    }
-
-    @Override
-    public void publish(String name, String snapshotId, int keep) {
-      delegate.publish(name, snapshotId, keep);
-    }
-
-    @Override
-    public Optional<String> currentSnapshot(String name) {
-      return delegate.currentSnapshot(name);
-    }
-
-    @Override
-    public List<String> snapshots(String name) {
-      return delegate.snapshots(name);
-    }
-
-    @Override
-    public String rollback(String name) {
-      return delegate.rollback(name);
-    }
-
-    @Override
-    public void dropSnapshot(String name, String snapshotId) {
-      delegate.dropSnapshot(name, snapshotId);
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
-    }
   }
 
   @Test
