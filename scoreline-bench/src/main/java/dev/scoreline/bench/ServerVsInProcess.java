@@ -1,6 +1,7 @@
 package dev.scoreline.bench;
 
 import dev.scoreline.cli.ServerLauncher;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,7 +51,8 @@ public final class ServerVsInProcess {
       List<Integer> concurrencies,
       List<String> modes,
       String httpClient,
-      int grpcChannels) {
+      int grpcChannels,
+      int inlineComputeUs) {
 
     static Options parse(String[] args) {
       Map<String, String> m = new LinkedHashMap<>();
@@ -81,7 +83,8 @@ public final class ServerVsInProcess {
               ints(m, "concurrency", "1,16"),
               modes(m.getOrDefault("modes", String.join(",", ALL_MODES))),
               m.getOrDefault("http-client", "armeria"),
-              (int) seconds(m, "grpc-channels", 1));
+              (int) seconds(m, "grpc-channels", 1),
+              m.containsKey("inline-compute-us") ? (int) seconds(m, "inline-compute-us", 0) : -1);
       m.keySet()
           .removeAll(
               List.of(
@@ -93,7 +96,8 @@ public final class ServerVsInProcess {
                   "concurrency",
                   "modes",
                   "http-client",
-                  "grpc-channels"));
+                  "grpc-channels",
+                  "inline-compute-us"));
       if (!m.isEmpty()) {
         throw new UsageException("unknown option --" + m.keySet().iterator().next());
       }
@@ -160,7 +164,9 @@ public final class ServerVsInProcess {
           "  --concurrency LIST         closed-loop client threads (default 1,16)",
           "  --modes LIST               of " + ALL_MODES + " (default all)",
           "  --http-client NAME         armeria (default) or jdk",
-          "  --grpc-channels N          gRPC channels shared by the client threads (default 1)");
+          "  --grpc-channels N          gRPC channels shared by the client threads (default 1)",
+          "  --inline-compute-us N      the model's inline-compute-us (default: not set, so the",
+          "                             server's default; 0 hands every call to a worker)");
 
   static final class UsageException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -187,7 +193,14 @@ public final class ServerVsInProcess {
       System.exit(e.getMessage().isEmpty() ? 0 : 2);
       return;
     }
-    Path repository = BenchModel.createRepository();
+    Path repository =
+        BenchModel.createRepository(
+            options.inlineComputeUs() < 0
+                ? BenchModel.CONFIG
+                : BenchModel.CONFIG + "inline-compute-us: " + options.inlineComputeUs() + "\n");
+    log(
+        "model config.yaml:\n"
+            + Files.readString(repository.resolve(BenchModel.NAME).resolve("config.yaml")));
     int status;
     try {
       status = run(options, repository);

@@ -146,6 +146,7 @@ final class AdmissionControl implements DecoratingHttpServiceFunction {
       return reject(ctx, req, grpc, overLimit(limit));
     }
     ctx.log().whenComplete().thenRun(inFlight::decrementAndGet);
+    InlineHint.attach(ctx, inFlight);
     return delegate.serve(ctx, req);
   }
 

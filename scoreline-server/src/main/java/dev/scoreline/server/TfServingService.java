@@ -265,7 +265,10 @@ final class TfServingService implements HttpService {
                   ModelMetadata m = manager.metadata(name, version);
                   Predict p = parse(agg.content().array(), m, version);
                   CompletableFuture<InferenceResponse> pending =
-                      manager.inferAsync(p.request, RequestDeadlines.arrivalNanos(ctx));
+                      manager.inferAsync(
+                          p.request,
+                          RequestDeadlines.arrivalNanos(ctx),
+                          InlineHint.mayRunInline(ctx));
                   ctx.whenRequestCancelling().thenRun(() -> pending.cancel(false));
                   return pending.thenApply(r -> Json.ok(g -> writePredictions(g, p, r)));
                 })

@@ -307,7 +307,8 @@ final class V2Service implements HttpService {
     CompletableFuture<InferenceResponse> pending =
         manager.inferAsync(
             RequestHeaderParameters.apply(parsed.request(), ctx.request().headers()),
-            RequestDeadlines.arrivalNanos(ctx));
+            RequestDeadlines.arrivalNanos(ctx),
+            InlineHint.mayRunInline(ctx));
     // the client went away or the request timed out: drop it before compute
     ctx.whenRequestCancelling().thenRun(() -> pending.cancel(false));
     return pending.thenApply(r -> InferResponseWriter.write(ctx.alloc(), r, parsed));

@@ -264,7 +264,13 @@ public final class ModelManager implements AutoCloseable {
                   config.dynamicBatching(),
                   metrics)
               : new DirectScheduler(
-                  source.name(), version, instances, concurrency(config), executor, metrics);
+                  source.name(),
+                  version,
+                  instances,
+                  concurrency(config),
+                  executor,
+                  metrics,
+                  config.inlineComputeUs() * 1000L);
       long timeout =
           config.dynamicBatching() != null && config.dynamicBatching().defaultTimeout() != null
               ? config.dynamicBatching().defaultTimeout().toNanos()
@@ -479,7 +485,7 @@ public final class ModelManager implements AutoCloseable {
   /** Runs a request, waiting for its result on the calling thread. */
   public InferenceResponse infer(InferenceRequest request) {
     long enqueued = System.nanoTime();
-    Admitted a = admit(request, enqueued, enqueued);
+    Admitted a = admit(request, enqueued, enqueued, true);
     String outcome = "success";
     CompletableFuture<List<Tensor>> served = new CompletableFuture<>();
     maybeShadow(a, served);
@@ -520,11 +526,22 @@ public final class ModelManager implements AutoCloseable {
    */
   public CompletableFuture<InferenceResponse> inferAsync(
       InferenceRequest request, long arrivalNanos) {
+    return inferAsync(request, arrivalNanos, true);
+  }
+
+  /**
+   * Like {@link #inferAsync(InferenceRequest, long)}; {@code mayRunInline} false tells a scheduler
+   * that other requests are in flight with this one (the server is busy), so the call should go to
+   * a worker even when the model is small enough to run on the calling thread (see {@code
+   * inline-compute-us}).
+   */
+  public CompletableFuture<InferenceResponse> inferAsync(
+      InferenceRequest request, long arrivalNanos, boolean mayRunInline) {
     long enqueued = System.nanoTime();
     Admitted a;
     CompletableFuture<List<Tensor>> f;
     try {
-      a = admit(request, enqueued, arrivalNanos);
+      a = admit(request, enqueued, arrivalNanos, mayRunInline);
     } catch (ScorelineException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -703,7 +720,8 @@ public final class ModelManager implements AutoCloseable {
    * Resolves the version, validates the request and counts it in flight. On failure the request is
    * already counted in metrics and released.
    */
-  private Admitted admit(InferenceRequest request, long enqueued, long arrival) {
+  private Admitted admit(
+      InferenceRequest request, long enqueued, long arrival, boolean mayRunInline) {
     String modelLabel = InferenceMetrics.UNKNOWN_MODEL;
     String versionLabel = "";
     VersionHandle h = null;
@@ -742,7 +760,7 @@ public final class ModelManager implements AutoCloseable {
                 + entry.name
                 + "' could take it; it was not run. Allow a longer timeout");
       }
-      Job job = new Job(inputs, outputs, priority, enqueued, deadline);
+      Job job = new Job(inputs, outputs, priority, enqueued, deadline, mayRunInline);
       return new Admitted(request, entry, h, job, enqueued);
     } catch (RuntimeException e) {
       if (h != null) {

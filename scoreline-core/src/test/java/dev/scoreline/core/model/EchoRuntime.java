@@ -27,6 +27,13 @@ final class EchoRuntime implements ModelRuntime {
   /** Calls that reached run(), counted before waiting at the gate. */
   final AtomicInteger entered = new AtomicInteger();
 
+  /** The thread of every run, in run order. */
+  final List<String> runThreads =
+      java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+  /** Extra time every run takes (busy-waiting, as compute would), nanoseconds. */
+  volatile long delayNanos;
+
   /** The first element of every batch run, in run order. */
   final List<Float> firstValues =
       java.util.Collections.synchronizedList(new java.util.ArrayList<>());
@@ -69,6 +76,11 @@ final class EchoRuntime implements ModelRuntime {
       @Override
       public List<Tensor> run(Map<String, Tensor> inputs, List<String> outputs) {
         entered.incrementAndGet();
+        runThreads.add(Thread.currentThread().getName());
+        long until = System.nanoTime() + delayNanos;
+        while (delayNanos > 0 && System.nanoTime() - until < 0) {
+          Thread.onSpinWait();
+        }
         CountDownLatch g = gate;
         if (g != null) {
           try {

@@ -288,4 +288,127 @@ class ModelManagerTest {
     }
     throw new AssertionError("expected " + code);
   }
+
+  private void writeWithConfig(String model, String config) throws IOException {
+    Path dir = repo.resolve(model);
+    Files.createDirectories(dir.resolve("1"));
+    Files.writeString(dir.resolve("config.yaml"), "platform: echo\nmax-batch-size: 8\n" + config);
+    Files.writeString(dir.resolve("1").resolve("model.onnx"), "2");
+  }
+
+  @Test
+  void smallModel_runsInlineOnTheSubmittingThread_afterItsFirstMeasuredCall() throws Exception {
+    write("m", "1", "2");
+    manager.loadAll(List.of());
+    runtime.runThreads.clear(); // the load's warm-up call ran here
+    String me = Thread.currentThread().getName();
+    // nothing measured yet: the first call goes to a worker
+    InferenceResponse first =
+        manager.inferAsync(request("m", null, 1, 2)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(first.outputs().get(0).toFloatArray()).containsExactly(2f, 4f);
+    assertThat(runtime.runThreads.get(0)).isNotEqualTo(me);
+    // the first, cold calls may take longer than 100 us; warm calls bring the average down
+    assertThat(untilACallRunsInline(me)).as("a call ran inline within 500 calls").isTrue();
+    var next = manager.inferAsync(request("m", null, 3, 4));
+    assertThat(next.get(5, java.util.concurrent.TimeUnit.SECONDS).outputs().get(0).toFloatArray())
+        .containsExactly(6f, 8f);
+  }
+
+  /** Calls the model until a call runs on this thread; false after 500 calls without one. */
+  private boolean untilACallRunsInline(String me) throws Exception {
+    for (int i = 0; i < 500; i++) {
+      var f = manager.inferAsync(request("m", null, 1, 2));
+      boolean doneAtReturn = f.isDone();
+      InferenceResponse r = f.get(5, java.util.concurrent.TimeUnit.SECONDS);
+      if (runtime.runThreads.get(runtime.runThreads.size() - 1).equals(me)) {
+        assertThat(doneAtReturn).isTrue();
+        assertThat(r.outputs().get(0).toFloatArray()).containsExactly(2f, 4f);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void whileAnotherCallComputes_callsGoToWorkers() throws Exception {
+    write("m", "1", "2");
+    manager.loadAll(List.of());
+    String me = Thread.currentThread().getName();
+    assertThat(untilACallRunsInline(me)).isTrue();
+    runtime.gate = new java.util.concurrent.CountDownLatch(1);
+    int before = runtime.entered.get();
+    // call A, held at the gate (inline on its submitting thread, or on a worker)
+    var a = new java.util.concurrent.CompletableFuture<InferenceResponse>();
+    Thread submitter =
+        new Thread(
+            () ->
+                manager.inferAsync(request("m", null, 1, 2)).whenComplete((r, e) -> a.complete(r)),
+            "submitter-a");
+    submitter.start();
+    while (runtime.entered.get() == before) {
+      Thread.onSpinWait();
+    }
+    // call B while A computes: handed to a worker, so inferAsync returns before it is done
+    var b = manager.inferAsync(request("m", null, 3, 4));
+    assertThat(b).isNotDone();
+    runtime.gate.countDown();
+    assertThat(b.get(5, java.util.concurrent.TimeUnit.SECONDS).outputs().get(0).toFloatArray())
+        .containsExactly(6f, 8f);
+    assertThat(a.get(5, java.util.concurrent.TimeUnit.SECONDS).outputs().get(0).toFloatArray())
+        .containsExactly(2f, 4f);
+    submitter.join();
+    assertThat(runtime.runThreads.get(runtime.runThreads.size() - 1)).isNotEqualTo(me);
+  }
+
+  @Test
+  void inlineComputeUsZero_alwaysHandsOffToAWorker() throws Exception {
+    writeWithConfig("m", "inline-compute-us: 0\n");
+    manager.loadAll(List.of());
+    runtime.runThreads.clear(); // the load's warm-up call ran here
+    String me = Thread.currentThread().getName();
+    for (int i = 0; i < 5; i++) {
+      manager.inferAsync(request("m", null, 1, 2)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    assertThat(runtime.runThreads).hasSize(5).doesNotContain(me);
+  }
+
+  @Test
+  void slowModel_isHandedOffToWorkers() throws Exception {
+    write("m", "1", "2");
+    manager.loadAll(List.of());
+    runtime.runThreads.clear(); // the load's warm-up call ran here
+    runtime.delayNanos = 2_000_000; // 2 ms, 20x the default inline bound
+    String me = Thread.currentThread().getName();
+    for (int i = 0; i < 3; i++) {
+      manager.inferAsync(request("m", null, 1, 2)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    assertThat(runtime.runThreads).hasSize(3).doesNotContain(me);
+  }
+
+  @Test
+  void modelThatGetsSlow_dropsBackToWorkers() throws Exception {
+    write("m", "1", "2");
+    manager.loadAll(List.of());
+    runtime.runThreads.clear(); // the load's warm-up call ran here
+    String me = Thread.currentThread().getName();
+    assertThat(untilACallRunsInline(me)).isTrue();
+    runtime.runThreads.clear();
+    runtime.delayNanos = 2_000_000;
+    // each 2 ms call lifts the average by at least 1/8 of 2 ms, so after one slow call it is
+    // above 100 us and the calls go to the workers again
+    for (int i = 0; i < 6; i++) {
+      manager.inferAsync(request("m", null, 1, 2)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    assertThat(runtime.runThreads.subList(2, 6)).doesNotContain(me);
+  }
+
+  @Test
+  void negativeInlineComputeUs_failsTheLoadNamingTheKey() throws Exception {
+    writeWithConfig("m", "inline-compute-us: -5\n");
+    // a bad config either fails the load or marks the model failed, naming the key either way
+    Throwable error =
+        org.assertj.core.api.Assertions.catchThrowable(() -> manager.loadAll(List.of()));
+    String said = error != null ? error.getMessage() : manager.index().toString();
+    assertThat(said).contains("inline-compute-us must be >= 0");
+  }
 }

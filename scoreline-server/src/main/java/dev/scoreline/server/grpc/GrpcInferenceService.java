@@ -13,6 +13,7 @@ import dev.scoreline.core.model.ModelState;
 import dev.scoreline.core.model.ModelStatus;
 import dev.scoreline.core.model.TensorSpec;
 import dev.scoreline.server.ErrorMapping;
+import dev.scoreline.server.InlineHint;
 import dev.scoreline.server.RequestDeadlines;
 import dev.scoreline.server.ServerInfo;
 import dev.scoreline.server.grpc.proto.GRPCInferenceServiceGrpc;
@@ -261,7 +262,8 @@ public final class GrpcInferenceService
       response.onError(toStatus(e).asRuntimeException());
       return;
     }
-    CompletableFuture<InferenceResponse> pending = manager.inferAsync(call, arrival);
+    CompletableFuture<InferenceResponse> pending =
+        manager.inferAsync(call, arrival, InlineHint.mayRunInline(ctx));
     if (response instanceof ServerCallStreamObserver) {
       // the client cancelled (or its deadline passed): drop the request before compute
       ((ServerCallStreamObserver<ModelInferResponse>) response)
