@@ -3,27 +3,11 @@ package dev.scoreline.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.scoreline.core.feature.FeatureRegistry;
-import dev.scoreline.core.feature.online.OnlineFeatureStore;
-import dev.scoreline.core.model.InferenceMetrics;
-import dev.scoreline.core.model.InferenceResponse;
-import dev.scoreline.core.model.ModelManager;
-import dev.scoreline.core.model.ModelRepository;
-import dev.scoreline.core.surface.SnapshotLists;
-import dev.scoreline.core.surface.SurfaceEngine;
-import dev.scoreline.core.surface.Surfaces;
-import dev.scoreline.onnx.OnnxRuntime;
-import dev.scoreline.rocksdb.RocksDbKvStore;
 import dev.scoreline.stream.StreamProcessor;
 import dev.scoreline.stream.StreamService;
 import dev.scoreline.stream.fraud.CardTransactions;
-import dev.scoreline.stream.fraud.FraudExample;
-import dev.scoreline.stream.fraud.Mlp;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,11 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -72,17 +52,7 @@ class KafkaConsumerGroupTest {
   @BeforeAll
   static void start() throws Exception {
     kafka = EmbeddedKafka.start();
-    SplittableRandom r = new SplittableRandom(1);
-    float[][] x = new float[16][21];
-    int[] y = new int[16];
-    for (int i = 0; i < 16; i++) {
-      for (int j = 0; j < 21; j++) {
-        x[i][j] = (float) r.nextDouble();
-      }
-      y[i] = i % 2;
-    }
-    model =
-        Mlp.train(x, y, new Mlp.Settings(4, 1, 8, 0.01, 0, 1)).toOnnx("features", "score", null);
+    model = FraudKafkaProject.trainModel();
   }
 
   @AfterAll
@@ -91,72 +61,15 @@ class KafkaConsumerGroupTest {
   }
 
   /** One instance: its own project directory, stores and engine, reading TOPIC in GROUP. */
-  static final class Instance implements AutoCloseable {
-    final RocksDbKvStore kv;
-    final FeatureRegistry registry;
-    final OnlineFeatureStore store;
-    final OnnxRuntime runtime = new OnnxRuntime();
-    final ExecutorService workers = Executors.newFixedThreadPool(2);
-    final ModelManager manager;
-    final SurfaceEngine engine;
-    final Path project;
+  static final class Instance extends FraudKafkaProject {
     StreamService service;
 
     Instance(Path project, CardTransactions data) throws Exception {
-      this.project = project;
-      FraudExample.writeProject(project, data, NOW.minusSeconds(864_000));
-      String source =
-          "  source: {type: kafka, topic: "
-              + TOPIC
-              + ", group: "
-              + GROUP
-              + ", bootstrap-servers: \""
-              + kafka.bootstrapServers()
-              + "\"}";
-      Files.writeString(
-          project.resolve("surfaces/fraud-check.yaml"),
-          FraudExample.surfaceYaml(source, "    kafka: {topic: " + TOPIC + ".scores}")
-              .replace("  lanes: 2", "  lanes: 2\n  dead-letters: {type: kafka}"));
-      Files.createDirectories(project.resolve("models/fraud/1"));
-      Files.write(project.resolve("models/fraud/1/model.onnx"), model);
-      kv = RocksDbKvStore.open(project.resolve(".scoreline/online"));
-      registry = FeatureRegistry.load(project);
-      store = new OnlineFeatureStore(kv, registry, Clock.systemUTC());
-      FraudExample.pushCards(store, data, NOW.minusSeconds(864_000));
-      manager =
-          new ModelManager(
-              new ModelRepository(project.resolve("models")),
-              List.of(runtime),
-              new InferenceMetrics(new SimpleMeterRegistry()),
-              workers);
-      manager.loadAll(List.of("fraud"));
-      engine =
-          new SurfaceEngine(
-              Surfaces.load(project, registry),
-              store,
-              new SnapshotLists(kv),
-              q -> {
-                try {
-                  return CompletableFuture.<InferenceResponse>completedFuture(manager.infer(q));
-                } catch (RuntimeException e) {
-                  return CompletableFuture.failedFuture(e);
-                }
-              },
-              null,
-              workers,
-              null);
+      super(project, data, TOPIC, GROUP, kafka.bootstrapServers(), model, NOW);
     }
 
     StreamProcessor start() {
-      service =
-          StreamService.start(
-              engine,
-              registry,
-              store,
-              kv,
-              project.resolve(".scoreline/stream"),
-              new SimpleMeterRegistry(),
-              StreamService.Options.defaults());
+      service = startService();
       return service.processor("fraud-check");
     }
 
@@ -171,10 +84,7 @@ class KafkaConsumerGroupTest {
     @Override
     public void close() {
       stopProcessor();
-      manager.close();
-      workers.shutdownNow();
-      runtime.close();
-      kv.close();
+      super.close();
     }
   }
 

@@ -4,27 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.scoreline.core.feature.FeatureRegistry;
-import dev.scoreline.core.feature.online.OnlineFeatureStore;
-import dev.scoreline.core.model.InferenceMetrics;
-import dev.scoreline.core.model.InferenceResponse;
-import dev.scoreline.core.model.ModelManager;
-import dev.scoreline.core.model.ModelRepository;
-import dev.scoreline.core.surface.SnapshotLists;
-import dev.scoreline.core.surface.SurfaceEngine;
-import dev.scoreline.core.surface.Surfaces;
-import dev.scoreline.onnx.OnnxRuntime;
-import dev.scoreline.rocksdb.RocksDbKvStore;
 import dev.scoreline.stream.StreamProcessor;
 import dev.scoreline.stream.StreamService;
 import dev.scoreline.stream.fraud.CardTransactions;
-import dev.scoreline.stream.fraud.FraudExample;
-import dev.scoreline.stream.fraud.Mlp;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,10 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -70,17 +50,7 @@ class KafkaStreamTest {
   @BeforeAll
   static void start() throws Exception {
     kafka = EmbeddedKafka.start();
-    SplittableRandom r = new SplittableRandom(1);
-    float[][] x = new float[16][21];
-    int[] y = new int[16];
-    for (int i = 0; i < 16; i++) {
-      for (int j = 0; j < 21; j++) {
-        x[i][j] = (float) r.nextDouble();
-      }
-      y[i] = i % 2;
-    }
-    model =
-        Mlp.train(x, y, new Mlp.Settings(4, 1, 8, 0.01, 0, 1)).toOnnx("features", "score", null);
+    model = FraudKafkaProject.trainModel();
   }
 
   @AfterAll
@@ -89,81 +59,20 @@ class KafkaStreamTest {
   }
 
   /** The project, its stores and engine, with the surface reading {@code topic}. */
-  final class Project implements AutoCloseable {
-    final Path project;
-    final CardTransactions data;
-    final RocksDbKvStore kv;
-    final FeatureRegistry registry;
-    final OnlineFeatureStore store;
-    final OnnxRuntime runtime = new OnnxRuntime();
-    final ExecutorService workers = Executors.newFixedThreadPool(2);
-    final ModelManager manager;
-    final SurfaceEngine engine;
-
+  final class Project extends FraudKafkaProject {
     Project(String topic, String group) throws Exception {
-      project = dir.resolve("project");
-      data = CardTransactions.generate(3, 30, 2, NOW.getEpochSecond() * 1_000_000L, 0.2);
-      FraudExample.writeProject(project, data, NOW.minusSeconds(864_000));
-      String source =
-          "  source: {type: kafka, topic: "
-              + topic
-              + ", group: "
-              + group
-              + ", bootstrap-servers: \""
-              + kafka.bootstrapServers()
-              + "\"}";
-      Files.writeString(
-          project.resolve("surfaces/fraud-check.yaml"),
-          FraudExample.surfaceYaml(source, "    kafka: {topic: " + topic + ".scores}")
-              .replace("  lanes: 2", "  lanes: 2\n  dead-letters: {type: kafka}"));
-      Files.createDirectories(project.resolve("models/fraud/1"));
-      Files.write(project.resolve("models/fraud/1/model.onnx"), model);
-      kv = RocksDbKvStore.open(project.resolve(".scoreline/online"));
-      registry = FeatureRegistry.load(project);
-      store = new OnlineFeatureStore(kv, registry, Clock.systemUTC());
-      FraudExample.pushCards(store, data, NOW.minusSeconds(864_000));
-      manager =
-          new ModelManager(
-              new ModelRepository(project.resolve("models")),
-              List.of(runtime),
-              new InferenceMetrics(new SimpleMeterRegistry()),
-              workers);
-      manager.loadAll(List.of("fraud"));
-      engine =
-          new SurfaceEngine(
-              Surfaces.load(project, registry),
-              store,
-              new SnapshotLists(kv),
-              q -> {
-                try {
-                  return CompletableFuture.<InferenceResponse>completedFuture(manager.infer(q));
-                } catch (RuntimeException e) {
-                  return CompletableFuture.failedFuture(e);
-                }
-              },
-              null,
-              workers,
-              null);
+      super(
+          dir.resolve("project"),
+          CardTransactions.generate(3, 30, 2, NOW.getEpochSecond() * 1_000_000L, 0.2),
+          topic,
+          group,
+          kafka.bootstrapServers(),
+          model,
+          NOW);
     }
 
     StreamService start() {
-      // found by ServiceLoader, as in the CLI
-      return StreamService.start(
-          engine,
-          registry,
-          store,
-          kv,
-          project.resolve(".scoreline/stream"),
-          new SimpleMeterRegistry(),
-          StreamService.Options.defaults());
-    }
-
-    @Override
-    public void close() {
-      manager.close();
-      workers.shutdownNow();
-      runtime.close();
-      kv.close();
+      return startService();
     }
   }
 
