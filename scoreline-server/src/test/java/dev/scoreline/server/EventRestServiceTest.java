@@ -189,6 +189,7 @@ class EventRestServiceTest {
 
   @Test
   void postJsonLines_appendsDurably_andEveryEventIsScored() throws Exception {
+    awaitProcessed(); // events other tests posted last must be counted before, not during
     long before = surfaceStatus().get("results").asLong();
     Response r =
         call(
