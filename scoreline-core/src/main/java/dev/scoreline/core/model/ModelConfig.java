@@ -47,38 +47,6 @@ public record ModelConfig(
   public static final ModelConfig DEFAULT =
       new ModelConfig(null, 0, null, null, null, null, null, 0, 0, null, null, null, null, null);
 
-  /** A config without the inline setting (the default applies). */
-  public ModelConfig(
-      String platform,
-      int maxBatchSize,
-      List<TensorSpec> inputs,
-      List<TensorSpec> outputs,
-      RuntimeOptions runtime,
-      VersionPolicy versionPolicy,
-      String defaultModelFilename,
-      int maxConcurrency,
-      int instanceCount,
-      dev.scoreline.core.schedule.BatchingConfig dynamicBatching,
-      Map<String, Long> versionLabels,
-      TrafficPolicy traffic,
-      Warmup warmup) {
-    this(
-        platform,
-        maxBatchSize,
-        inputs,
-        outputs,
-        runtime,
-        versionPolicy,
-        defaultModelFilename,
-        maxConcurrency,
-        instanceCount,
-        dynamicBatching,
-        versionLabels,
-        traffic,
-        warmup,
-        null);
-  }
-
   /**
    * Warmup: {@code requests} calls with zero-filled inputs (variable dimensions set to {@code
    * batch-size} for the first, 1 for others) before a version is marked ready; 0 disables it.

@@ -50,17 +50,6 @@ public final class DirectScheduler implements Scheduler {
   /** Recent compute time, nanoseconds (EWMA); MAX_VALUE until the first call was measured. */
   private volatile long computeNanos = Long.MAX_VALUE;
 
-  /** A scheduler that never runs a call inline. */
-  public DirectScheduler(
-      String model,
-      String version,
-      List<LoadedModel> instances,
-      int concurrency,
-      Executor executor,
-      InferenceMetrics metrics) {
-    this(model, version, instances, concurrency, executor, metrics, 0);
-  }
-
   /**
    * @param inlineNanos calls run on the submitting thread while the recent compute time is below
    *     this; 0 never

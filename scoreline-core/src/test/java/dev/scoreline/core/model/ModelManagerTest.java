@@ -314,6 +314,13 @@ class ModelManagerTest {
         .containsExactly(6f, 8f);
   }
 
+  /** Calls model m {@code n} times, one after the other, each answered before the next. */
+  private void callTimes(int n) throws Exception {
+    for (int i = 0; i < n; i++) {
+      manager.inferAsync(request("m", null, 1, 2)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
   /** Calls the model until a call runs on this thread; false after 500 calls without one. */
   private boolean untilACallRunsInline(String me) throws Exception {
     for (int i = 0; i < 500; i++) {
@@ -366,9 +373,7 @@ class ModelManagerTest {
     manager.loadAll(List.of());
     runtime.runThreads.clear(); // the load's warm-up call ran here
     String me = Thread.currentThread().getName();
-    for (int i = 0; i < 5; i++) {
-      manager.inferAsync(request("m", null, 1, 2)).get(5, java.util.concurrent.TimeUnit.SECONDS);
-    }
+    callTimes(5);
     assertThat(runtime.runThreads).hasSize(5).doesNotContain(me);
   }
 
@@ -379,9 +384,7 @@ class ModelManagerTest {
     runtime.runThreads.clear(); // the load's warm-up call ran here
     runtime.delayNanos = 2_000_000; // 2 ms, 20x the default inline bound
     String me = Thread.currentThread().getName();
-    for (int i = 0; i < 3; i++) {
-      manager.inferAsync(request("m", null, 1, 2)).get(5, java.util.concurrent.TimeUnit.SECONDS);
-    }
+    callTimes(3);
     assertThat(runtime.runThreads).hasSize(3).doesNotContain(me);
   }
 
@@ -396,9 +399,7 @@ class ModelManagerTest {
     runtime.delayNanos = 2_000_000;
     // each 2 ms call lifts the average by at least 1/8 of 2 ms, so after one slow call it is
     // above 100 us and the calls go to the workers again
-    for (int i = 0; i < 6; i++) {
-      manager.inferAsync(request("m", null, 1, 2)).get(5, java.util.concurrent.TimeUnit.SECONDS);
-    }
+    callTimes(6);
     assertThat(runtime.runThreads.subList(2, 6)).doesNotContain(me);
   }
 
