@@ -2,6 +2,7 @@ package dev.scoreline.bench.stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.scoreline.bench.Allocation;
 import dev.scoreline.core.feature.FeatureRegistry;
 import dev.scoreline.core.feature.online.OnlineFeatureStore;
 import dev.scoreline.core.model.InferenceMetrics;
@@ -259,7 +260,7 @@ public final class StreamBench {
         long t1 = System.nanoTime();
         long cpu0 = cpuNanos();
         java.util.Map<String, Long> threads0 = threadCpu();
-        long alloc0 = allocatedBytes();
+        long alloc0 = Allocation.liveThreadsBytes();
         long gc0 = gcMillis();
         if (!p.awaitIdle(Duration.ofMinutes(10))) {
           throw new IllegalStateException("did not drain");
@@ -267,7 +268,7 @@ public final class StreamBench {
         double secs = (System.nanoTime() - t1) / 1e9;
         long cpu = cpuNanos() - cpu0;
         java.util.Map<String, Long> byGroup = threadCpuSince(threads0);
-        long allocated = allocatedBytes() - alloc0;
+        long allocated = Allocation.liveThreadsBytes() - alloc0;
         long gcMillis = gcMillis() - gc0;
         long done = p.status().results() + p.status().deadLetters() - w;
         double rate = done / secs;
@@ -299,25 +300,6 @@ public final class StreamBench {
         return rate;
       }
     }
-  }
-
-  /**
-   * Bytes allocated so far by the JVM's live threads (HotSpot's per-thread counters): lanes,
-   * dispatcher, log writers, sinks and this driver's threads alike. Threads that ended in between
-   * are not counted, so compare runs of the same driver.
-   */
-  static long allocatedBytes() {
-    var mx = java.lang.management.ManagementFactory.getThreadMXBean();
-    if (!(mx instanceof com.sun.management.ThreadMXBean hs)) {
-      return 0;
-    }
-    long sum = 0;
-    for (long b : hs.getThreadAllocatedBytes(mx.getAllThreadIds())) {
-      if (b > 0) {
-        sum += b;
-      }
-    }
-    return sum;
   }
 
   private static void waitFor(StreamProcessor p, long n) throws InterruptedException {

@@ -7,6 +7,7 @@ import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.util.EventLoopGroups;
+import dev.scoreline.bench.Allocation;
 import dev.scoreline.cli.ServerLauncher;
 import dev.scoreline.core.surface.SurfaceEngine;
 import dev.scoreline.core.surface.SurfaceRequest;
@@ -476,10 +477,10 @@ public final class SurfaceBenchmark {
     for (String s : new String[] {"home-feed", "home-feed-all"}) {
       int rows = rowsOf(engine, s, users);
       run(engine, s, users, 1, 5);
-      long allocated = allocatedBytes();
+      long allocated = Allocation.liveThreadsBytes();
       WORKER_ALLOCATED.set(0);
       Histogram one = run(engine, s, users, 1, seconds);
-      long bytes = allocatedBytes() - allocated + WORKER_ALLOCATED.get();
+      long bytes = Allocation.liveThreadsBytes() - allocated + WORKER_ALLOCATED.get();
       double kbPerRequest = bytes / 1024.0 / one.getTotalCount();
       int threads = Runtime.getRuntime().availableProcessors();
       Histogram many = run(engine, s, users, threads, seconds);
@@ -512,17 +513,6 @@ public final class SurfaceBenchmark {
   static long threadAllocatedBytes() {
     return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
         .getThreadAllocatedBytes(Thread.currentThread().getId());
-  }
-
-  /** Bytes allocated so far by every live thread of this JVM. */
-  static long allocatedBytes() {
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    long sum = 0;
-    for (long b : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
-      sum += Math.max(0, b);
-    }
-    return sum;
   }
 
   static int rowsOf(SurfaceEngine engine, String surface, long[] users) {
