@@ -96,6 +96,19 @@ final class Args {
     return List.copyOf(out);
   }
 
+  /** One of {@code allowed}; the first is the default. */
+  String choice(String key, String... allowed) {
+    used.add(key);
+    String v = values.getOrDefault(key, allowed[0]);
+    for (String a : allowed) {
+      if (a.equals(v)) {
+        return v;
+      }
+    }
+    throw new BatchingBenchmark.UsageException(
+        "--" + key + " must be one of " + String.join(", ", allowed) + "; got '" + v + "'");
+  }
+
   void checkAllUsed() {
     for (String k : values.keySet()) {
       if (!used.contains(k)) {

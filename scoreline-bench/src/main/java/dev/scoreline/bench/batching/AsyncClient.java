@@ -61,22 +61,25 @@ interface AsyncClient extends AutoCloseable {
 
   /** The expected score of each row, and the check applied to an answer. */
   final class Expected {
-    /** Batched and unbatched GEMMs may round differently; scores are sigmoids in (0, 1). */
-    private static final float TOLERANCE = 1e-5f;
-
     private final float[] scores;
+    private final float tolerance;
 
-    Expected(float[] scores) {
+    /**
+     * @param tolerance batched and unbatched GEMMs may round differently; scores are sigmoids in
+     *     (0, 1)
+     */
+    Expected(float[] scores, float tolerance) {
       if (scores.length != ROWS) {
         throw new IllegalArgumentException("need " + ROWS + " scores");
       }
       this.scores = scores.clone();
+      this.tolerance = tolerance;
     }
 
     /** Null when {@code got} is row {@code row}'s score, else what is wrong. */
     String check(int row, float got) {
       float want = scores[row];
-      return Math.abs(got - want) <= TOLERANCE
+      return Math.abs(got - want) <= tolerance
           ? null
           : "row " + row + ": score " + got + ", expected " + want;
     }

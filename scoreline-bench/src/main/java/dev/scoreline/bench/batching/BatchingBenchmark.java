@@ -44,6 +44,7 @@ public final class BatchingBenchmark {
 
   /** Command-line options; see {@link #USAGE}. */
   record Options(
+      BenchModel.Spec model,
       double warmupSeconds,
       double measureSeconds,
       int repeats,
@@ -68,6 +69,9 @@ public final class BatchingBenchmark {
       Args a = new Args(args);
       Options o =
           new Options(
+              a.choice("model", "small", "large").equals("large")
+                  ? BenchModel.LARGE
+                  : BenchModel.SMALL,
               a.number("warmup-seconds", 3),
               a.number("measure-seconds", 8),
               (int) a.number("repeats", 3),
@@ -116,6 +120,8 @@ public final class BatchingBenchmark {
       String.join(
           "\n",
           "usage: BatchingBenchmark [options]",
+          "  --model small|large          mlp_ranker (64-32-1, 2 k parameters) or mlp_ranker_large",
+          "                               (256-2048-1024-512-1, 3.2 M parameters) (small)",
           "closed loop (batching off vs on):",
           "  --warmup-seconds S           warmup of each cell before it is measured (3)",
           "  --measure-seconds S          measured period of each cell (8)",
@@ -368,20 +374,20 @@ public final class BatchingBenchmark {
     // the warmup runs first, then the metrics snapshot, then the measured period: the server's
     // deltas then cover the measured period (plus the few calls in flight at its edges)
     AsyncClosedLoop.run(client, cell.concurrency(), 0, o.warmupSeconds());
-    ServerMetrics.Snapshot before = ServerMetrics.take(launcher.registry());
+    ServerMetrics.Snapshot before = ServerMetrics.take(launcher.registry(), o.model());
     CpuSampler cpu = CpuSampler.start();
     AsyncClosedLoop.Result r =
         AsyncClosedLoop.run(client, cell.concurrency(), 0, o.measureSeconds());
     CpuSampler.Usage usage = cpu.stop();
     ServerMetrics.Delta server =
-        ServerMetrics.Delta.between(before, ServerMetrics.take(launcher.registry()));
+        ServerMetrics.Delta.between(before, ServerMetrics.take(launcher.registry(), o.model()));
     return new Run(r, server, usage);
   }
 
   private static OverloadRun overloadOnce(
       Options o, ServerLauncher launcher, AsyncClient grpc, double saturation) {
     long heapBefore = heapAfterGc();
-    ServerMetrics.Snapshot s0 = ServerMetrics.take(launcher.registry());
+    ServerMetrics.Snapshot s0 = ServerMetrics.take(launcher.registry(), o.model());
     OpenLoop.Result unloaded =
         OpenLoop.run(
             grpc,
@@ -391,7 +397,7 @@ public final class BatchingBenchmark {
             o.overloadTimeoutMicros(),
             o.maxOutstanding(),
             o.clientDeadlineMillis());
-    ServerMetrics.Snapshot s1 = ServerMetrics.take(launcher.registry());
+    ServerMetrics.Snapshot s1 = ServerMetrics.take(launcher.registry(), o.model());
     CpuSampler cpu = CpuSampler.start();
     OpenLoop.Result over =
         OpenLoop.run(
@@ -403,7 +409,7 @@ public final class BatchingBenchmark {
             o.maxOutstanding(),
             o.clientDeadlineMillis());
     CpuSampler.Usage usage = cpu.stop();
-    ServerMetrics.Snapshot s2 = ServerMetrics.take(launcher.registry());
+    ServerMetrics.Snapshot s2 = ServerMetrics.take(launcher.registry(), o.model());
     long heapAfter = heapAfterGc();
     return new OverloadRun(
         unloaded,
@@ -448,17 +454,21 @@ public final class BatchingBenchmark {
    */
   private static long withServer(
       Options o, ServerConfig config, long deadlineMillis, ServerWork work) throws Exception {
-    Path repository = BenchModel.createRepository(config.yaml());
+    Path repository = o.model().createRepository(config.yaml());
     try (ServerLauncher launcher =
         ServerLauncher.start(ServerLauncher.Options.defaults(repository).withPort(0))) {
-      AsyncClient.Expected expected = new AsyncClient.Expected(inProcessScores(launcher.manager()));
+      AsyncClient.Expected expected =
+          new AsyncClient.Expected(
+              inProcessScores(launcher.manager(), o.model()), o.model().tolerance());
       Map<String, AsyncClient> clients = new LinkedHashMap<>();
       try {
         clients.put(
-            "grpc", new GrpcClient(launcher.port(), o.grpcChannels(), deadlineMillis, expected));
+            "grpc",
+            new GrpcClient(launcher.port(), o.grpcChannels(), deadlineMillis, expected, o.model()));
         if (o.restConcurrencies().stream().anyMatch(n -> n > 0)) {
           clients.put(
-              "rest-binary", new RestBinaryClient(launcher.port(), deadlineMillis, expected));
+              "rest-binary",
+              new RestBinaryClient(launcher.port(), deadlineMillis, expected, o.model()));
         }
         for (AsyncClient c : clients.values()) {
           checkEveryRow(c);
@@ -476,19 +486,19 @@ public final class BatchingBenchmark {
   }
 
   /** Each row's score from {@link ModelManager#infer}, one row per call. */
-  private static float[] inProcessScores(ModelManager manager) {
-    float[] x = BenchModel.features(AsyncClient.ROWS);
+  private static float[] inProcessScores(ModelManager manager, BenchModel.Spec model) {
+    float[] x = model.features(AsyncClient.ROWS);
     float[] out = new float[AsyncClient.ROWS];
     for (int r = 0; r < out.length; r++) {
-      float[] row = new float[BenchModel.FEATURES];
-      System.arraycopy(x, r * BenchModel.FEATURES, row, 0, row.length);
+      float[] row = new float[model.features()];
+      System.arraycopy(x, r * model.features(), row, 0, row.length);
       InferenceRequest request =
           new InferenceRequest(
-              BenchModel.NAME,
-              BenchModel.VERSION,
+              model.name(),
+              model.version(),
               "",
               Map.of(),
-              List.of(Tensor.ofFloats(BenchModel.INPUT, new long[] {1, BenchModel.FEATURES}, row)),
+              List.of(Tensor.ofFloats(model.input(), new long[] {1, model.features()}, row)),
               List.of());
       out[r] = manager.infer(request).outputs().get(0).toFloatArray()[0];
     }

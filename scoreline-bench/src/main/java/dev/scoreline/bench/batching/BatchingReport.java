@@ -80,7 +80,9 @@ final class BatchingReport {
         .append(harnessErrors())
         .append("\n\n");
 
-    sb.append("Configs (`config.yaml` of `mlp_ranker`, one repository and server each):\n\n");
+    sb.append("Configs (`config.yaml` of `")
+        .append(o.model().name())
+        .append("`, one repository and server each):\n\n");
     for (ServerConfig c : results.configs()) {
       sb.append("- `")
           .append(c.label())

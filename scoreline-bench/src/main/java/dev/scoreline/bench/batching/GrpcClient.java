@@ -35,14 +35,17 @@ final class GrpcClient implements AsyncClient {
 
   private final long deadlineMillis;
   private final Expected expected;
+  private final String output;
 
   /**
    * @param channels HTTP/2 connections; row {@code r} always uses channel {@code r % channels}
    * @param deadlineMillis the client's own deadline of every call
    */
-  GrpcClient(int port, int channels, long deadlineMillis, Expected expected) {
+  GrpcClient(
+      int port, int channels, long deadlineMillis, Expected expected, BenchModel.Spec model) {
     this.deadlineMillis = deadlineMillis;
     this.expected = expected;
+    this.output = model.output();
     for (int i = 0; i < channels; i++) {
       ManagedChannel channel =
           NettyChannelBuilder.forAddress("127.0.0.1", port)
@@ -53,24 +56,24 @@ final class GrpcClient implements AsyncClient {
       this.channels.add(channel);
       stubs.add(GRPCInferenceServiceGrpc.newStub(channel));
     }
-    float[] x = BenchModel.features(ROWS);
+    int width = model.features();
+    float[] x = model.features(ROWS);
     for (int r = 0; r < ROWS; r++) {
-      ByteBuffer raw =
-          ByteBuffer.allocate(BenchModel.FEATURES * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-      for (int j = 0; j < BenchModel.FEATURES; j++) {
-        raw.putFloat(x[r * BenchModel.FEATURES + j]);
+      ByteBuffer raw = ByteBuffer.allocate(width * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      for (int j = 0; j < width; j++) {
+        raw.putFloat(x[r * width + j]);
       }
       raw.flip();
       requests[r] =
           ModelInferRequest.newBuilder()
-              .setModelName(BenchModel.NAME)
-              .setModelVersion(BenchModel.VERSION)
+              .setModelName(model.name())
+              .setModelVersion(model.version())
               .addInputs(
                   ModelInferRequest.InferInputTensor.newBuilder()
-                      .setName(BenchModel.INPUT)
+                      .setName(model.input())
                       .setDatatype("FP32")
                       .addShape(1)
-                      .addShape(BenchModel.FEATURES))
+                      .addShape(width))
               .addRawInputContents(ByteString.copyFrom(raw))
               .build();
     }
@@ -125,12 +128,12 @@ final class GrpcClient implements AsyncClient {
   }
 
   /** The row's score, or throws when the answer is not one FP32 {@code score} of shape [1, 1]. */
-  static float score(ModelInferResponse r) {
+  static float score(ModelInferResponse r, String output) {
     if (r.getOutputsCount() != 1 || r.getRawOutputContentsCount() != 1) {
       throw new IllegalStateException("expected one raw output, got " + r.getOutputsCount());
     }
     ModelInferResponse.InferOutputTensor t = r.getOutputs(0);
-    if (!BenchModel.OUTPUT.equals(t.getName())
+    if (!output.equals(t.getName())
         || !"FP32".equals(t.getDatatype())
         || t.getShapeCount() != 2
         || t.getShape(0) != 1
@@ -187,7 +190,8 @@ final class GrpcClient implements AsyncClient {
       long end = System.nanoTime();
       String wrong;
       try {
-        wrong = response == null ? "no response message" : expected.check(row, score(response));
+        wrong =
+            response == null ? "no response message" : expected.check(row, score(response, output));
       } catch (RuntimeException e) {
         wrong = e.getMessage();
       }

@@ -26,20 +26,23 @@ import java.util.concurrent.ConcurrentHashMap;
 final class RestBinaryClient implements AsyncClient {
   private static final String HEADER_LENGTH = "inference-header-content-length";
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final String PATH =
-      "/v2/models/" + BenchModel.NAME + "/versions/" + BenchModel.VERSION + "/infer";
 
   private final ClientFactory factory;
   private final WebClient client;
-  private final float[] features = BenchModel.features(ROWS);
+  private final BenchModel.Spec model;
+  private final String path;
+  private final float[] features;
   private final ConcurrentHashMap<Long, Body[]> bodies = new ConcurrentHashMap<>();
   private final Expected expected;
 
   /** A request body and the length of its JSON header. */
   private record Body(byte[] bytes, int jsonLength) {}
 
-  RestBinaryClient(int port, long deadlineMillis, Expected expected) {
+  RestBinaryClient(int port, long deadlineMillis, Expected expected, BenchModel.Spec model) {
     this.expected = expected;
+    this.model = model;
+    this.path = "/v2/models/" + model.name() + "/versions/" + model.version() + "/infer";
+    this.features = model.features(ROWS);
     this.factory = ClientFactory.builder().workerGroup(2).build();
     this.client =
         WebClient.builder("http://127.0.0.1:" + port)
@@ -59,7 +62,7 @@ final class RestBinaryClient implements AsyncClient {
     Body body = bodies.computeIfAbsent(Math.max(0, timeoutMicros), this::bodies)[row];
     try {
       RequestHeaders headers =
-          RequestHeaders.builder(HttpMethod.POST, PATH)
+          RequestHeaders.builder(HttpMethod.POST, path)
               .contentType(MediaType.OCTET_STREAM)
               .setInt(HEADER_LENGTH, body.jsonLength())
               .build();
@@ -102,7 +105,7 @@ final class RestBinaryClient implements AsyncClient {
     callback.done(wrong == null ? Outcome.OK : Outcome.WRONG, end, wrong);
   }
 
-  private static float score(AggregatedHttpResponse r) throws java.io.IOException {
+  private float score(AggregatedHttpResponse r) throws java.io.IOException {
     String len = r.headers().get(HEADER_LENGTH);
     if (len == null) {
       throw new IllegalStateException("the response has no " + HEADER_LENGTH + " header");
@@ -116,7 +119,7 @@ final class RestBinaryClient implements AsyncClient {
     JsonNode score = outputs.path(0);
     JsonNode shape = score.path("shape");
     if (outputs.size() != 1
-        || !BenchModel.OUTPUT.equals(score.path("name").asText())
+        || !model.output().equals(score.path("name").asText())
         || !"FP32".equals(score.path("datatype").asText())
         || shape.size() != 2
         || shape.get(0).asLong() != 1
@@ -128,6 +131,7 @@ final class RestBinaryClient implements AsyncClient {
   }
 
   private Body[] bodies(long timeoutMicros) {
+    int width = model.features();
     Body[] out = new Body[ROWS];
     for (int r = 0; r < ROWS; r++) {
       String params =
@@ -136,21 +140,20 @@ final class RestBinaryClient implements AsyncClient {
               : "{\"binary_data_output\":true}";
       byte[] header =
           ("{\"inputs\":[{\"name\":\""
-                  + BenchModel.INPUT
+                  + model.input()
                   + "\",\"datatype\":\"FP32\",\"shape\":[1,"
-                  + BenchModel.FEATURES
+                  + width
                   + "],\"parameters\":{\"binary_data_size\":"
-                  + BenchModel.FEATURES * Float.BYTES
+                  + width * Float.BYTES
                   + "}}],\"parameters\":"
                   + params
                   + "}")
               .getBytes(StandardCharsets.UTF_8);
       ByteBuffer buf =
-          ByteBuffer.allocate(header.length + BenchModel.FEATURES * Float.BYTES)
-              .order(ByteOrder.LITTLE_ENDIAN);
+          ByteBuffer.allocate(header.length + width * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
       buf.put(header);
-      for (int j = 0; j < BenchModel.FEATURES; j++) {
-        buf.putFloat(features[r * BenchModel.FEATURES + j]);
+      for (int j = 0; j < width; j++) {
+        buf.putFloat(features[r * width + j]);
       }
       out[r] = new Body(buf.array(), header.length);
     }

@@ -26,8 +26,6 @@ import java.util.concurrent.TimeUnit;
  * to 1 ms, 350 us wide up to 4 ms.
  */
 final class ServerMetrics {
-  private static final String[] TAGS = {"model", BenchModel.NAME, "version", BenchModel.VERSION};
-
   private ServerMetrics() {}
 
   /** Cumulative counts at one instant. */
@@ -83,15 +81,16 @@ final class ServerMetrics {
     }
   }
 
-  static Snapshot take(MeterRegistry registry) {
+  static Snapshot take(MeterRegistry registry, BenchModel.Spec model) {
+    String[] tags = {"model", model.name(), "version", model.version()};
     Timer request =
-        registry.find("scoreline.inference.request").tags(TAGS).tag("outcome", "success").timer();
-    Timer compute = registry.find("scoreline.inference.compute").tags(TAGS).timer();
-    Timer queue = registry.find("scoreline.inference.queue").tags(TAGS).timer();
+        registry.find("scoreline.inference.request").tags(tags).tag("outcome", "success").timer();
+    Timer compute = registry.find("scoreline.inference.compute").tags(tags).timer();
+    Timer queue = registry.find("scoreline.inference.queue").tags(tags).timer();
     DistributionSummary batch =
-        registry.find("scoreline.inference.batch.size").tags(TAGS).summary();
+        registry.find("scoreline.inference.batch.size").tags(tags).summary();
     Map<String, Double> rejected = new TreeMap<>();
-    for (Counter c : registry.find("scoreline.inference.rejected").tags(TAGS).counters()) {
+    for (Counter c : registry.find("scoreline.inference.rejected").tags(tags).counters()) {
       rejected.merge(c.getId().getTag("reason"), c.count(), Double::sum);
     }
     // refused by the server's admission control before the model was known
