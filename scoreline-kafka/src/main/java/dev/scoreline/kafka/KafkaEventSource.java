@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -28,10 +29,13 @@ import org.slf4j.LoggerFactory;
 /**
  * A Kafka topic as a streaming surface's source: one consumer in the surface's consumer group
  * ({@code scoreline-<surface>} unless configured), auto-commit off. Offsets are committed only
- * through {@link #commit}, which the processor calls once every record below the offsets was
- * acknowledged by the sinks; on a rebalance the processor first finishes the records in flight of
- * the revoked partitions and the source commits their positions before giving them up. Scale out by
- * adding partitions and instances with the same group.
+ * through {@link #commit} and {@link #commitAsync}, which the processor calls once every record
+ * below the offsets was acknowledged by the sinks: asynchronously while it runs ({@code
+ * commitAsync}, whose callback Kafka runs in a later {@code poll}, so the poll loop never waits for
+ * the group coordinator), synchronously at shutdown; on a rebalance the processor first finishes
+ * the records in flight of the revoked partitions and the source commits their positions
+ * synchronously before giving them up. Scale out by adding partitions and instances with the same
+ * group.
  *
  * <p>Per-entity ordering across instances requires the topic to be keyed by the entity (the
  * producer's record key), so one entity's events live in one partition.
@@ -152,14 +156,49 @@ final class KafkaEventSource implements EventSource {
     commitNow(nextOffsets);
   }
 
+  @Override
+  public CompletableFuture<Void> commitAsync(Map<Integer, Long> nextOffsets) {
+    if (nextOffsets.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    try {
+      consumer.commitAsync(
+          offsets(nextOffsets),
+          (offsets, e) -> {
+            if (e != null) {
+              done.completeExceptionally(
+                  new ScorelineException(
+                      ErrorCode.UNAVAILABLE,
+                      "Kafka offset commit for group " + group + " failed: " + e,
+                      e));
+            } else {
+              nextOffsets.forEach((p, o) -> committed.merge(p, o, Math::max));
+              done.complete(null);
+            }
+          });
+    } catch (KafkaException e) {
+      done.completeExceptionally(
+          new ScorelineException(
+              ErrorCode.UNAVAILABLE,
+              "Kafka offset commit for group " + group + " failed: " + e,
+              e));
+    }
+    return done;
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> offsets(Map<Integer, Long> nextOffsets) {
+    Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
+    nextOffsets.forEach((p, o) -> m.put(new TopicPartition(topic, p), new OffsetAndMetadata(o)));
+    return m;
+  }
+
   private void commitNow(Map<Integer, Long> nextOffsets) {
     if (nextOffsets.isEmpty()) {
       return;
     }
-    Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>();
-    nextOffsets.forEach((p, o) -> m.put(new TopicPartition(topic, p), new OffsetAndMetadata(o)));
     try {
-      consumer.commitSync(m);
+      consumer.commitSync(offsets(nextOffsets));
     } catch (KafkaException e) {
       throw new ScorelineException(
           ErrorCode.UNAVAILABLE, "Kafka offset commit for group " + group + " failed: " + e, e);

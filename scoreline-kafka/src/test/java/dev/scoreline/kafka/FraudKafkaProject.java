@@ -15,6 +15,7 @@ import dev.scoreline.stream.StreamService;
 import dev.scoreline.stream.fraud.CardTransactions;
 import dev.scoreline.stream.fraud.FraudExample;
 import dev.scoreline.stream.fraud.Mlp;
+import dev.scoreline.stream.spi.StreamConnector;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,6 +67,33 @@ class FraudKafkaProject implements AutoCloseable {
       byte[] model,
       Instant now)
       throws Exception {
+    this(
+        project,
+        data,
+        topic,
+        group,
+        bootstrapServers,
+        model,
+        now,
+        "    kafka: {topic: " + topic + ".scores}",
+        "");
+  }
+
+  /**
+   * @param sinks the sink lines after {@code kv} and {@code log}
+   * @param streamLines more lines of the {@code stream} section (after {@code lanes: 2})
+   */
+  FraudKafkaProject(
+      Path project,
+      CardTransactions data,
+      String topic,
+      String group,
+      String bootstrapServers,
+      byte[] model,
+      Instant now,
+      String sinks,
+      String streamLines)
+      throws Exception {
     this.project = project;
     this.data = data;
     FraudExample.writeProject(project, data, now.minusSeconds(864_000));
@@ -79,8 +107,8 @@ class FraudKafkaProject implements AutoCloseable {
             + "\"}";
     Files.writeString(
         project.resolve("surfaces/fraud-check.yaml"),
-        FraudExample.surfaceYaml(source, "    kafka: {topic: " + topic + ".scores}")
-            .replace("  lanes: 2", "  lanes: 2\n  dead-letters: {type: kafka}"));
+        FraudExample.surfaceYaml(source, sinks)
+            .replace("  lanes: 2", "  lanes: 2\n  dead-letters: {type: kafka}" + streamLines));
     Files.createDirectories(project.resolve("models/fraud/1"));
     Files.write(project.resolve("models/fraud/1/model.onnx"), model);
     kv = RocksDbKvStore.open(project.resolve(".scoreline/online"));
@@ -121,6 +149,20 @@ class FraudKafkaProject implements AutoCloseable {
         project.resolve(".scoreline/stream"),
         new SimpleMeterRegistry(),
         StreamService.Options.defaults());
+  }
+
+  /** Starts the project's streams with these connectors and the Kafka connector. */
+  StreamService startService(StreamConnector... more) {
+    List<StreamConnector> connectors = new java.util.ArrayList<>(List.of(more));
+    connectors.add(new KafkaConnector());
+    return StreamService.start(
+        engine,
+        registry,
+        store,
+        kv,
+        project.resolve(".scoreline/stream"),
+        new SimpleMeterRegistry(),
+        new StreamService.Options(null, connectors, java.util.Set.of()));
   }
 
   @Override

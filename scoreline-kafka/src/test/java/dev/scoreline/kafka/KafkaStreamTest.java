@@ -5,8 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.scoreline.stream.StreamProcessor;
+import dev.scoreline.stream.StreamResult;
 import dev.scoreline.stream.StreamService;
 import dev.scoreline.stream.fraud.CardTransactions;
+import dev.scoreline.stream.spi.DeadLetterSink;
+import dev.scoreline.stream.spi.EventSource;
+import dev.scoreline.stream.spi.ResultSink;
+import dev.scoreline.stream.spi.StreamConnector;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +22,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -251,6 +259,161 @@ class KafkaStreamTest {
       }
       assertThat(count).hasSize(txns.size());
       assertThat(count.values()).allMatch(c -> c == 1);
+    }
+  }
+
+  /** A sink whose writes the test acknowledges, in any order ({@code sinks: {held: {}}}). */
+  static final class HeldSink implements ResultSink, StreamConnector {
+    record Write(List<StreamResult> results, CompletableFuture<Void> ack) {}
+
+    final List<Write> writes = new CopyOnWriteArrayList<>();
+    final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+    volatile boolean autoAck;
+
+    @Override
+    public String name() {
+      return "held";
+    }
+
+    @Override
+    public synchronized CompletableFuture<Void> write(List<StreamResult> results) {
+      Write w = new Write(List.copyOf(results), new CompletableFuture<>());
+      writes.add(w);
+      if (autoAck) {
+        ack(w);
+      }
+      return w.ack;
+    }
+
+    synchronized void ack(int i) {
+      ack(writes.get(i));
+    }
+
+    private void ack(Write w) {
+      for (StreamResult r : w.results) {
+        acknowledged.add(r.eventId());
+      }
+      w.ack.complete(null);
+    }
+
+    /** Fails every write not acknowledged yet, as a sink that is down would. */
+    synchronized void failPending() {
+      for (Write w : writes) {
+        w.ack.completeExceptionally(new IllegalStateException("sink down"));
+      }
+    }
+
+    synchronized void releaseAll() {
+      autoAck = true;
+      for (Write w : writes) {
+        if (!w.ack.isDone()) {
+          ack(w);
+        }
+      }
+    }
+
+    void awaitWrites(int n) throws InterruptedException {
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (writes.size() < n && System.nanoTime() < end) {
+        Thread.sleep(5);
+      }
+      assertThat(writes).hasSizeGreaterThanOrEqualTo(n);
+    }
+
+    @Override
+    public String type() {
+      return "held";
+    }
+
+    @Override
+    public EventSource source(Context context, String field, Map<String, Object> config) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public ResultSink sink(Context context, String field, Map<String, Object> config) {
+      return this;
+    }
+
+    @Override
+    public DeadLetterSink deadLetters(Context context, String field, Map<String, Object> config) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void
+      aSinkAcknowledgingOutOfOrder_neverLetsTheGroupOffsetPassAnUnacknowledgedEvent_andAStopLosesNothing()
+          throws Exception {
+    String topic = "held-txns";
+    String group = "g3";
+    kafka.createTopic(topic, 1);
+    kafka.createTopic(topic + ".dead-letters", 1);
+    HeldSink held = new HeldSink();
+    try (FraudKafkaProject p =
+        new FraudKafkaProject(
+            dir.resolve("project"),
+            CardTransactions.generate(3, 30, 2, NOW.getEpochSecond() * 1_000_000L, 0.2),
+            topic,
+            group,
+            kafka.bootstrapServers(),
+            model,
+            NOW,
+            "    held: {}",
+            "\n  batch-size: 5\n  batches-in-flight: 4\n  commit-interval: 1ms")) {
+      List<CardTransactions.Txn> txns = p.data.transactions().subList(0, 60);
+      List<byte[]> keys = new ArrayList<>();
+      List<byte[]> values = new ArrayList<>();
+      Set<String> ids = new HashSet<>();
+      for (CardTransactions.Txn t : txns) {
+        keys.add(Long.toString(t.cardId()).getBytes(StandardCharsets.UTF_8));
+        values.add(t.toJson());
+        ids.add(t.id());
+      }
+      produce(topic, keys, values);
+      StreamService svc = p.startService(held);
+      Set<String> heldIds = new HashSet<>();
+      try {
+        // each of the 2 lanes keeps up to 4 batches unacknowledged: write 0 stays so while the
+        // later writes are acknowledged
+        held.awaitWrites(6);
+        long firstHeld = Long.MAX_VALUE;
+        for (StreamResult r : held.writes.get(0).results()) {
+          firstHeld = Math.min(firstHeld, r.offset());
+          heldIds.add(r.eventId());
+        }
+        for (int i = held.writes.size() - 1; i > 0; i--) {
+          held.ack(i);
+        }
+        Thread.sleep(300);
+        assertThat(committed(group, topic, 1)).isLessThanOrEqualTo(firstHeld);
+        // stop, the unacknowledged write then failing as a sink that is down would
+        Thread stopping = new Thread(svc::close);
+        stopping.start();
+        Thread.sleep(100);
+        held.failPending();
+        stopping.join(60_000);
+        assertThat(stopping.isAlive()).isFalse();
+        assertThat(committed(group, topic, 1)).isLessThanOrEqualTo(firstHeld);
+      } finally {
+        svc.close();
+      }
+      // the writes of the stopped processor are gone with it; the restart acknowledges at once
+      Set<String> first = Set.copyOf(held.acknowledged);
+      held.writes.clear();
+      held.acknowledged.clear();
+      held.autoAck = true;
+      try (StreamService again = p.startService(held)) {
+        awaitCommitted(group, topic, 1, txns.size());
+      }
+      assertThat(heldIds).isNotEmpty().doesNotContainAnyElementsOf(first);
+      assertThat(held.acknowledged).containsAll(heldIds);
+      Set<String> all = new HashSet<>(first);
+      all.addAll(held.acknowledged);
+      assertThat(all).isEqualTo(ids);
     }
   }
 }

@@ -44,6 +44,7 @@ public final class StreamConfig {
   public static final int DEFAULT_LANES = 2;
 
   public static final int DEFAULT_BATCH_SIZE = 256;
+  public static final int DEFAULT_BATCHES_IN_FLIGHT = 4;
   public static final long DEFAULT_MAX_LAG = 200_000;
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(50);
   public static final int DEFAULT_DEDUP_IDS = 32;
@@ -77,6 +78,7 @@ public final class StreamConfig {
   private final Section deadLetters;
   private final int lanes;
   private final int batchSize;
+  private final int batchesInFlight;
   private final long maxLag;
   private final Duration commitInterval;
   private final int dedupIds;
@@ -207,6 +209,7 @@ public final class StreamConfig {
 
     this.lanes = root.integer("lanes", DEFAULT_LANES, 1, 256);
     this.batchSize = root.integer("batch-size", DEFAULT_BATCH_SIZE, 1, 100_000);
+    this.batchesInFlight = root.integer("batches-in-flight", DEFAULT_BATCHES_IN_FLIGHT, 1, 1_024);
     this.maxLag = root.integer("max-lag", (int) DEFAULT_MAX_LAG, 1, Integer.MAX_VALUE);
     this.commitInterval = root.duration("commit-interval", DEFAULT_COMMIT_INTERVAL);
     this.dedupIds = root.integer("dedup-ids", DEFAULT_DEDUP_IDS, 0, 4096);
@@ -286,6 +289,16 @@ public final class StreamConfig {
 
   public int batchSize() {
     return batchSize;
+  }
+
+  /**
+   * How many of a lane's batches may have sink writes not yet acknowledged: the lane scores the
+   * next batch while the sinks acknowledge the earlier ones, and waits for the oldest only when
+   * this many are outstanding (1: each batch's writes start once the previous batch's are
+   * acknowledged).
+   */
+  public int batchesInFlight() {
+    return batchesInFlight;
   }
 
   public long maxLag() {

@@ -22,7 +22,15 @@ import java.util.function.LongSupplier;
  *   <li>{@code scoreline_stream_lag{surface}}: events accepted and not yet committed;
  *   <li>{@code scoreline_stream_latency_seconds{surface}}: event-to-result latency (accepted by the
  *       source to acknowledged by every sink), histogram;
- *   <li>{@code scoreline_stream_sink_errors_total{surface,sink}}: failed sink writes (retried).
+ *   <li>{@code scoreline_stream_sink_errors_total{surface,sink}}: failed sink writes (retried);
+ *   <li>{@code scoreline_stream_stage_seconds{surface,stage}}: where an event's time goes,
+ *       histogram per stage: {@code source} (accepted by the source to polled by the processor: for
+ *       Kafka, the produce, the broker and the fetch), {@code queue} (polled to picked up by its
+ *       lane), {@code process} (picked up to its result's sink writes ready: state, feature
+ *       updates, scoring, the synchronous sinks), {@code pipeline-wait} (waiting for the lane's
+ *       oldest batch when {@code batches-in-flight} batches are unacknowledged), {@code sink} (sink
+ *       writes started to acknowledged by every sink, as the lane sees it), and per commit {@code
+ *       commit} (the source's commit, requested to durable).
  * </ul>
  */
 final class StreamMetrics {
@@ -33,6 +41,17 @@ final class StreamMetrics {
   private final Counter deadLetters;
   private final Counter duplicates;
   private final Timer latency;
+  private final Timer[] stages = new Timer[STAGES.length];
+
+  /** The stages of {@code scoreline.stream.stage}, indexed by the constants below. */
+  static final String[] STAGES = {"source", "queue", "process", "pipeline-wait", "sink", "commit"};
+
+  static final int SOURCE = 0;
+  static final int QUEUE = 1;
+  static final int PROCESS = 2;
+  static final int PIPELINE_WAIT = 3;
+  static final int SINK = 4;
+  static final int COMMIT = 5;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
 
   StreamMetrics(MeterRegistry registry, String surface, LongSupplier lag) {
@@ -55,6 +74,17 @@ final class StreamMetrics {
             .minimumExpectedValue(Duration.ofNanos(100_000))
             .maximumExpectedValue(Duration.ofSeconds(60))
             .register(this.registry);
+    for (int i = 0; i < STAGES.length; i++) {
+      stages[i] =
+          Timer.builder("scoreline.stream.stage")
+              .description("Where an event's time goes, by stage (see docs/streaming.md)")
+              .tag("surface", surface)
+              .tag("stage", STAGES[i])
+              .publishPercentileHistogram()
+              .minimumExpectedValue(Duration.ofNanos(10_000))
+              .maximumExpectedValue(Duration.ofSeconds(60))
+              .register(this.registry);
+    }
     Gauge.builder("scoreline.stream.lag", lag, s -> (double) s.getAsLong())
         .description("Events accepted by the source and not yet committed")
         .tag("surface", surface)
@@ -100,6 +130,15 @@ final class StreamMetrics {
 
   void latencyMicros(long micros) {
     latency.record(Math.max(0, micros), TimeUnit.MICROSECONDS);
+  }
+
+  /** Records {@code n} events (or commits) that spent {@code nanos} in {@code stage}. */
+  void stage(int stage, long nanos, int n) {
+    Timer t = stages[stage];
+    long v = Math.max(0, nanos);
+    for (int i = 0; i < n; i++) {
+      t.record(v, TimeUnit.NANOSECONDS);
+    }
   }
 
   Timer latency() {

@@ -52,12 +52,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Guarantees.</b> Positions are committed (dispatcher thread) only for a prefix of polled
  * batches whose events are all finished: their results acknowledged by every sink, or their dead
- * letters written. After a crash the source redelivers from the committed position: nothing is
- * skipped, and a redelivered event does not change the entity's features twice (the state records
- * the offsets it applied), its result is written again with the same event id, which the KV sink
- * absorbs and the embedded result log skips (see {@link ResultSink#recover}). An event whose id is
- * among its entity's latest ids at a new offset (a client resent it) is counted as a duplicate and
- * not scored again.
+ * letters written. A lane keeps up to {@code batches-in-flight} batches' sink writes outstanding
+ * while it scores the next ones, and finishes its batches in order; a sink that acknowledges out of
+ * order therefore never lets the committed position pass an unacknowledged event. Commits on the
+ * way are asynchronous ({@link EventSource#commitAsync}, one at a time, the dispatcher keeps
+ * polling); the commit at shutdown and before a rebalance is synchronous. After a crash the source
+ * redelivers from the committed position: nothing is skipped, and a redelivered event does not
+ * change the entity's features twice (the state records the offsets it applied), its result is
+ * written again with the same event id, which the KV sink absorbs and the embedded result log skips
+ * (see {@link ResultSink#recover}). An event whose id is among its entity's latest ids at a new
+ * offset (a client resent it) is counted as a duplicate and not scored again.
  *
  * <p><b>Failures.</b> Poison events (not JSON, key or time missing, model error) become dead
  * letters and the stream continues. Transient failures (model overloaded or loading, a sink down)
@@ -87,7 +91,23 @@ public final class StreamProcessor implements AutoCloseable {
   private volatile boolean running;
   private volatile boolean stopped;
   private volatile Throwable failure;
+
+  /** A lane stopped with a batch unfinished (shutting down with a sink down): waiting is over. */
+  private volatile boolean abandoned;
+
   private long lastCommitNanos;
+
+  /** The asynchronous commit in flight (dispatcher thread), or null. */
+  private CompletableFuture<Void> commitPending;
+
+  /** Its positions, included in a forced commit made before it completes. */
+  private Map<Integer, Long> commitPendingOffsets = Map.of();
+
+  /** Numbers commits; a commit's completion older than the latest forced one changes nothing. */
+  private long commitSeq;
+
+  private long forcedSeq;
+  private long marksSeq;
   private CompletableFuture<Void> dispatcherDone;
 
   /** One poll's records: committed once all of them are finished. */
@@ -95,11 +115,13 @@ public final class StreamProcessor implements AutoCloseable {
     final Map<Integer, Long> next;
     final long[] marks;
     final AtomicInteger pending;
+    final long polledNanos;
 
-    PollBatch(Map<Integer, Long> next, long[] marks, int count) {
+    PollBatch(Map<Integer, Long> next, long[] marks, int count, long polledNanos) {
       this.next = next;
       this.marks = marks;
       this.pending = new AtomicInteger(count);
+      this.polledNanos = polledNanos;
     }
   }
 
@@ -110,6 +132,9 @@ public final class StreamProcessor implements AutoCloseable {
       Key key,
       StreamEvent.Poison poison,
       PollBatch batch) {}
+
+  /** Put in a lane's queue when sink writes of one of its batches are acknowledged. */
+  private static final Task WAKE = new Task(null, null, null, null, null);
 
   /**
    * @param stateStore where per-entity stream state lives (namespace {@code
@@ -301,7 +326,7 @@ public final class StreamProcessor implements AutoCloseable {
       }
       // drain: wait for the lanes to finish what was dispatched, then commit
       long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (!inflightDone() && System.nanoTime() < end && failure == null) {
+      while (!inflightDone() && System.nanoTime() < end && failure == null && !abandoned) {
         Thread.sleep(2);
       }
       maybeCommit(true);
@@ -330,10 +355,12 @@ public final class StreamProcessor implements AutoCloseable {
 
   private void dispatchBatch(List<SourceRecord> recs) throws InterruptedException {
     Map<Integer, Long> next = new HashMap<>();
+    long polledMicros = Json.nowMicros();
     for (SourceRecord r : recs) {
       next.merge(r.partition(), r.offset() + 1, Math::max);
+      metrics.stage(StreamMetrics.SOURCE, (polledMicros - r.appendMicros()) * 1000, 1);
     }
-    PollBatch batch = new PollBatch(next, marks(), recs.size());
+    PollBatch batch = new PollBatch(next, marks(), recs.size(), System.nanoTime());
     synchronized (inflight) {
       inflight.addLast(batch);
     }
@@ -357,6 +384,9 @@ public final class StreamProcessor implements AutoCloseable {
         if (failure != null) {
           throw new IllegalStateException("a lane failed", failure);
         }
+        if (abandoned) {
+          return; // stopping with a lane gone: the rest of this batch is never committed
+        }
       }
     }
   }
@@ -370,53 +400,132 @@ public final class StreamProcessor implements AutoCloseable {
     return m;
   }
 
+  /**
+   * Commits the positions of the finished prefix of polled batches: asynchronously on the way (one
+   * commit at a time; while it is in flight the dispatcher keeps polling and dispatching), and
+   * synchronously when {@code force}d (shutdown, rebalance), together with the positions of an
+   * asynchronous commit that has not completed yet. A failed commit's positions are committed again
+   * with the next one. The sinks' marks are saved once a commit is durable.
+   */
   private void maybeCommit(boolean force) {
     long now = System.nanoTime();
-    if (!force && now - lastCommitNanos < config.commitInterval().toNanos()) {
+    if (!force
+        && (now - lastCommitNanos < config.commitInterval().toNanos()
+            || (commitPending != null && !commitPending.isDone()))) {
       return;
     }
     lastCommitNanos = now;
+    boolean unconfirmed = commitPending != null && !commitPending.isDone();
     long[] marks;
+    Map<Integer, Long> offsets;
     synchronized (inflight) {
       while (!inflight.isEmpty() && inflight.peekFirst().pending.get() == 0) {
         PollBatch b = inflight.pollFirst();
         b.next.forEach((p, o) -> toCommit.merge(p, o, Math::max));
       }
-      if (toCommit.isEmpty()) {
+      if (toCommit.isEmpty() && !(force && unconfirmed)) {
         return;
       }
       marks = inflight.isEmpty() ? marks() : inflight.peekFirst().marks;
+      offsets = new TreeMap<>(toCommit);
+      toCommit.clear();
     }
-    try {
-      source.commit(Map.copyOf(toCommit));
-    } catch (RuntimeException e) {
-      log.warn(
-          "stream {}: commit failed, retrying with the next one: {}", config.name(), e.toString());
+    long seq = ++commitSeq;
+    if (force) {
+      if (unconfirmed) {
+        commitPendingOffsets.forEach((p, o) -> offsets.merge(p, o, Math::max));
+      }
+      try {
+        source.commit(Map.copyOf(offsets));
+      } catch (RuntimeException e) {
+        restore(offsets, seq);
+        log.warn(
+            "stream {}: commit failed, retrying with the next one: {}",
+            config.name(),
+            e.toString());
+        return;
+      }
+      synchronized (committed) {
+        forcedSeq = seq;
+      }
+      commitPending = null;
+      commitPendingOffsets = Map.of();
+      metrics.stage(StreamMetrics.COMMIT, System.nanoTime() - now, 1);
+      committed(offsets, marks, seq);
       return;
     }
-    synchronized (committed) {
-      committed.putAll(toCommit);
+    CompletableFuture<Void> f;
+    try {
+      f = source.commitAsync(Map.copyOf(offsets));
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
     }
-    toCommit.clear();
-    // after the source commit: a crash in between leaves older marks, which only means more
-    // dedup scanning on restart
-    Map<String, Long> m = new LinkedHashMap<>();
-    boolean any = false;
-    for (int i = 0; i < sinks.size(); i++) {
-      if (marks[i] >= 0) {
-        m.put("sink." + sinks.get(i).name(), marks[i]);
-        any = true;
+    commitPendingOffsets = offsets;
+    commitPending =
+        f.whenComplete(
+            (v, e) -> {
+              if (e == null) {
+                metrics.stage(StreamMetrics.COMMIT, System.nanoTime() - now, 1);
+                committed(offsets, marks, seq);
+              } else {
+                restore(offsets, seq);
+                log.warn(
+                    "stream {}: commit failed, retrying with the next one: {}",
+                    config.name(),
+                    String.valueOf(e));
+              }
+            });
+  }
+
+  /**
+   * A failed commit's positions go back to be committed with the next one, unless a later forced
+   * commit covered them (its partitions may have been revoked since).
+   */
+  private void restore(Map<Integer, Long> offsets, long seq) {
+    synchronized (committed) {
+      if (seq < forcedSeq) {
+        return;
       }
     }
-    if (marks[sinks.size()] >= 0) {
-      m.put("dead-letters", marks[sinks.size()]);
-      any = true;
+    synchronized (inflight) {
+      offsets.forEach((p, o) -> toCommit.merge(p, o, Math::max));
     }
-    if (any) {
-      try {
-        marksFile.write(m);
-      } catch (RuntimeException e) {
-        log.warn("stream {}: cannot save sink marks: {}", config.name(), e.toString());
+  }
+
+  /**
+   * A commit is durable: publishes its positions and saves the sinks' marks. Called on the
+   * dispatcher thread, or on the thread that completes an asynchronous commit.
+   */
+  private void committed(Map<Integer, Long> offsets, long[] marks, long seq) {
+    synchronized (committed) {
+      if (seq < forcedSeq) {
+        return; // a forced commit already covered these positions (and may have revoked them)
+      }
+      offsets.forEach((p, o) -> committed.merge(p, o, Math::max));
+      if (seq < marksSeq) {
+        return;
+      }
+      marksSeq = seq;
+      // after the source commit: a crash in between leaves older marks, which only means more
+      // dedup scanning on restart
+      Map<String, Long> m = new LinkedHashMap<>();
+      boolean any = false;
+      for (int i = 0; i < sinks.size(); i++) {
+        if (marks[i] >= 0) {
+          m.put("sink." + sinks.get(i).name(), marks[i]);
+          any = true;
+        }
+      }
+      if (marks[sinks.size()] >= 0) {
+        m.put("dead-letters", marks[sinks.size()]);
+        any = true;
+      }
+      if (any) {
+        try {
+          marksFile.write(m);
+        } catch (RuntimeException e) {
+          log.warn("stream {}: cannot save sink marks: {}", config.name(), e.toString());
+        }
       }
     }
   }
@@ -424,7 +533,7 @@ public final class StreamProcessor implements AutoCloseable {
   /** A rebalance takes partitions away: finish everything in flight and give their positions. */
   private Map<Integer, Long> revoking(Collection<Integer> partitions) {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!inflightDone() && System.nanoTime() < end) {
+    while (!inflightDone() && System.nanoTime() < end && !abandoned) {
       try {
         Thread.sleep(2);
       } catch (InterruptedException e) {
@@ -491,20 +600,25 @@ public final class StreamProcessor implements AutoCloseable {
       List<Task> tasks = new ArrayList<>(config.batchSize());
       try {
         while (!stop || !queue.isEmpty()) {
-          Task first = inFlight == null ? queue.poll(20, TimeUnit.MILLISECONDS) : queue.poll();
-          if (first == null) {
-            finish(); // idle: acknowledge what is in flight now
+          reap();
+          // an acknowledgement of a batch in flight wakes the lane with WAKE
+          Task first = queue.poll(20, TimeUnit.MILLISECONDS);
+          if (first == null || first == WAKE) {
             continue;
           }
           tasks.add(first);
           queue.drainTo(tasks, config.batchSize() - 1);
+          tasks.removeIf(t -> t == WAKE);
           process(tasks);
           tasks.clear();
         }
-        finish();
+        while (!inFlight.isEmpty()) {
+          finish(inFlight.pollFirst());
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } catch (Abandon e) {
+        abandoned = true;
         log.info(
             "stream {}: lane {} stopped with a batch unfinished (it is replayed on restart)",
             config.name(),
@@ -516,6 +630,10 @@ public final class StreamProcessor implements AutoCloseable {
     }
 
     private void process(List<Task> tasks) throws InterruptedException {
+      long picked = System.nanoTime();
+      for (Task t : tasks) {
+        metrics.stage(StreamMetrics.QUEUE, picked - t.batch.polledNanos, 1);
+      }
       prefetch(tasks);
       List<StreamResult> results = new ArrayList<>(tasks.size());
       List<DeadLetter> letters = new ArrayList<>();
@@ -611,24 +729,37 @@ public final class StreamProcessor implements AutoCloseable {
         }
       }
       saveStates(dirty);
-      // pipelined: this batch's sink writes start once the previous batch's are acknowledged,
-      // so the sinks' fsyncs overlap the processing of the next batch, and writes stay in order
-      finish();
-      inFlight = new InFlight(List.copyOf(tasks), results, letters, duplicates);
-      inFlight.start();
+      long processed = System.nanoTime();
+      metrics.stage(StreamMetrics.PROCESS, processed - picked, tasks.size());
+      // pipelined: this batch's sink writes start while up to batches-in-flight - 1 earlier
+      // batches are unacknowledged, so the sinks' acknowledgements (fsyncs, broker round trips)
+      // overlap the processing of the next batches; sink writes start in batch order, and batches
+      // finish (and become committable) in that order whatever order the sinks acknowledge in
+      reap();
+      while (inFlight.size() >= config.batchesInFlight()) {
+        finish(inFlight.pollFirst());
+      }
+      long started = System.nanoTime();
+      metrics.stage(StreamMetrics.PIPELINE_WAIT, started - processed, tasks.size());
+      InFlight f = new InFlight(List.copyOf(tasks), results, letters, duplicates, started);
+      inFlight.addLast(f);
+      f.start();
     }
 
-    /** The previous batch, its sink writes started and not yet acknowledged. */
-    private InFlight inFlight;
+    /** This lane's batches whose sink writes started, oldest first. */
+    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
 
-    /** Waits for the in-flight batch's sinks (retrying failures), then completes its events. */
-    private void finish() throws InterruptedException {
-      InFlight f = inFlight;
-      if (f == null) {
-        return;
+    /** Finishes the oldest batches while every sink has acknowledged them. */
+    private void reap() throws InterruptedException {
+      while (!inFlight.isEmpty() && inFlight.peekFirst().acknowledged()) {
+        finish(inFlight.pollFirst());
       }
-      inFlight = null;
+    }
+
+    /** Waits for a batch's sinks (retrying failures), then completes its events. */
+    private void finish(InFlight f) throws InterruptedException {
       f.await();
+      metrics.stage(StreamMetrics.SINK, System.nanoTime() - f.startedNanos, f.tasks.size());
       long now = Json.nowMicros();
       for (StreamResult res : f.results) {
         metrics.latencyMicros(now - res.appendMicros());
@@ -653,17 +784,23 @@ public final class StreamProcessor implements AutoCloseable {
       final List<StreamResult> results;
       final List<DeadLetter> letters;
       final int duplicates;
+      final long startedNanos;
       final boolean[] done = new boolean[sinks.size() + 1];
 
       @SuppressWarnings({"unchecked", "rawtypes"})
       final CompletableFuture<Void>[] futures = new CompletableFuture[sinks.size() + 1];
 
       InFlight(
-          List<Task> tasks, List<StreamResult> results, List<DeadLetter> letters, int duplicates) {
+          List<Task> tasks,
+          List<StreamResult> results,
+          List<DeadLetter> letters,
+          int duplicates,
+          long startedNanos) {
         this.tasks = tasks;
         this.results = results;
         this.letters = letters;
         this.duplicates = duplicates;
+        this.startedNanos = startedNanos;
         int n = sinks.size();
         done[n] = letters.isEmpty();
         if (results.isEmpty()) {
@@ -682,6 +819,27 @@ public final class StreamProcessor implements AutoCloseable {
         if (!done[n]) {
           futures[n] = safe(() -> deadLetters.write(letters));
         }
+        if (!acknowledged()) {
+          List<CompletableFuture<Void>> open = new ArrayList<>(n + 1);
+          for (int i = 0; i <= n; i++) {
+            if (!done[i]) {
+              open.add(futures[i]);
+            }
+          }
+          // wakes the lane if it waits for events (a full queue means it is busy anyway)
+          CompletableFuture.allOf(open.toArray(new CompletableFuture<?>[0]))
+              .whenComplete((v, e) -> queue.offer(WAKE));
+        }
+      }
+
+      /** Whether every sink completed its write (successfully or not: {@link #await} retries). */
+      boolean acknowledged() {
+        for (int i = 0; i < done.length; i++) {
+          if (!done[i] && !futures[i].isDone()) {
+            return false;
+          }
+        }
+        return true;
       }
 
       void await() throws InterruptedException {

@@ -146,7 +146,7 @@ public final class KafkaStreamBench {
           long windowAt = next + TimeUnit.SECONDS.toNanos(3);
           while (System.nanoTime() < stopAt && i < limit) {
             if (window == null && System.nanoTime() >= windowAt) {
-              window = new Window(p);
+              window = new Window(p, s.meters);
             }
             int to = Math.min(limit, i + perTick);
             long sentAt = System.nanoTime();
@@ -372,9 +372,11 @@ public final class KafkaStreamBench {
     private final Map<String, Long> native0 = StreamBench.threadCpu();
     private final long process0 = StreamBench.cpuNanos();
     private final Map<String, Long> requests0 = requestCounts();
+    private final StageTimes stages;
 
-    Window(StreamProcessor p) {
+    Window(StreamProcessor p, io.micrometer.core.instrument.MeterRegistry meters) {
       results0 = p.status().results();
+      stages = new StageTimes(meters);
     }
 
     Report end(StreamProcessor p) {
@@ -401,7 +403,7 @@ public final class KafkaStreamBench {
       Map<String, Long> req = requestCounts();
       Map<String, Long> perSec = new TreeMap<>();
       req.forEach((k, v) -> perSec.put(k, Math.round((v - requests0.getOrDefault(k, 0L)) / secs)));
-      return new Report(secs, done, process, groups, perSec, clientMetrics());
+      return new Report(secs, done, process, groups, perSec, clientMetrics(), stages.report());
     }
 
     /**
@@ -520,7 +522,8 @@ public final class KafkaStreamBench {
         long processNanos,
         Map<String, Long> groups,
         Map<String, Long> requestsPerSec,
-        List<String> clients) {
+        List<String> clients,
+        List<String> stages) {
       void print() {
         System.out.printf(
             Locale.ROOT,
@@ -541,6 +544,16 @@ public final class KafkaStreamBench {
         System.out.printf(Locale.ROOT, "  broker requests per second: %s%n", requestsPerSec);
         for (String c : clients) {
           System.out.println("  client " + c);
+        }
+        System.out.println(
+            "  processor stages in the window (events; commits for commit): source = event"
+                + " timestamp to polled by the processor (produce, broker, fetch, consumer"
+                + " buffer), queue = polled to picked up by a lane, process = scoring and the"
+                + " synchronous KV sink, pipeline-wait = waiting for a slot in batches-in-flight,"
+                + " sink = sink writes started to acknowledged, commit = offset commit requested"
+                + " to durable");
+        for (String st : stages) {
+          System.out.println("    " + st);
         }
       }
     }

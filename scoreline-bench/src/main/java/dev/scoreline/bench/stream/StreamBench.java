@@ -111,6 +111,7 @@ public final class StreamBench {
 
     /** With {@code surfaceYaml} as the fraud-check surface (null: the embedded example). */
     Setup(Args a, CardTransactions data, String surfaceYaml) throws Exception {
+      StageTimes.keepHistograms(meters);
       dir = Files.createTempDirectory("scoreline-stream-bench");
       FraudExample.writeProject(dir, data, Instant.now().minusSeconds(86_400));
       Files.writeString(

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Where a streaming surface's events come from: the embedded durable log or a Kafka topic. The
@@ -39,6 +40,22 @@ public interface EventSource extends AutoCloseable {
    *     processor retries with the next commit)
    */
   void commit(Map<Integer, Long> nextOffsets);
+
+  /**
+   * Like {@link #commit}, without waiting: the future completes once the positions are durable, or
+   * fails (UNAVAILABLE) when they are not, in which case the processor commits them again with the
+   * next commit. It may complete during a later {@link #poll} (Kafka runs commit callbacks there),
+   * so the processor keeps polling while it waits. Successive commits carry positions that never go
+   * back; a source completes them in the order they were made. The default commits synchronously.
+   */
+  default CompletableFuture<Void> commitAsync(Map<Integer, Long> nextOffsets) {
+    try {
+      commit(nextOffsets);
+      return CompletableFuture.completedFuture(null);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
 
   /** Records accepted by the source and not yet committed, or -1 when unknown. */
   long lag();
