@@ -27,10 +27,12 @@ import org.slf4j.LoggerFactory;
  * Where the JVM runs with {@code --add-modules jdk.incubator.vector} (the {@code scoreline}
  * launcher passes it), scores come from a register-blocked Vector API micro-kernel ({@link
  * VectorTopKKernel}: tiles of 4 users × 4 vectors of items, 64 items with AVX-512, held in
- * registers across all dimensions). Without the module the plain loops below score, on any JDK 17
- * without flags; they are also the reference the vector kernel is tested against. The choice is
- * made and logged once per JVM (INFO, logger {@code dev.scoreline.batch.DotProductTopK}); {@link
- * #kernel()} names it. Both give the same lists, bit for bit.
+ * registers across all dimensions; each block's first 512 items are scored up front and only those
+ * at or above a per-user floor are offered to the heaps). Without the module the plain loops below
+ * score, on any JDK 17 without flags; they are also the reference the vector kernel is tested
+ * against. The choice is made and logged once per JVM (INFO, logger {@code
+ * dev.scoreline.batch.DotProductTopK}); {@link #kernel()} names it. Both give the same lists, bit
+ * for bit.
  *
  * <h2>How the plain kernel is fast</h2>
  *
@@ -351,6 +353,7 @@ public final class DotProductTopK {
     private final int[] sizes = new int[userBlock];
     private final float[] thresholds = new float[userBlock];
     private final int[][] excluded = new int[userBlock][];
+    private float[] kernelScratch = new float[0];
 
     private Scorer() {}
 
@@ -426,6 +429,43 @@ public final class DotProductTopK {
         }
       }
       thresholds[i] = t;
+    }
+
+    /**
+     * {@link #scan} that offers only scores at or above {@code floor}: {@code floor} must be at
+     * most the K-th best score among the user's items so far (so that every item below it is out of
+     * the list anyway), and the user must have no excluded items unless {@code floor} is -∞.
+     */
+    void scanFrom(int i, float[] s, int offset, int valid, int base, float floor) {
+      float low = Math.nextDown(floor); // v > low is v >= floor
+      float t = Math.max(thresholds[i], low);
+      float heapT = thresholds[i];
+      for (int j = 0; j < valid; j++) {
+        float v = s[offset + j];
+        if (v > t) {
+          heapT = offer(i, base + j, v);
+          t = Math.max(heapT, low);
+        }
+      }
+      thresholds[i] = heapT;
+    }
+
+    /** The list length K. */
+    int k() {
+      return k;
+    }
+
+    /** Whether user {@code i} of the block has excluded items. */
+    boolean hasExclusions(int i) {
+      return excluded[i] != null;
+    }
+
+    /** A scratch array of at least {@code n} floats for the kernel, reused across blocks. */
+    float[] kernelScratch(int n) {
+      if (kernelScratch.length < n) {
+        kernelScratch = new float[n];
+      }
+      return kernelScratch;
     }
 
     /** Adds a candidate that beat the threshold; returns the new threshold. */

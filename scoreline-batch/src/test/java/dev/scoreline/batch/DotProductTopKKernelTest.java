@@ -90,6 +90,33 @@ class DotProductTopKKernelTest {
   }
 
   @Test
+  void vectorKernel_catalogWithManyTies_bootstrapStripsBitIdenticalToPlainAndReference() {
+    assumeThat(MODULE).as("run with --add-modules jdk.incubator.vector").isTrue();
+    Random rnd = new Random(15);
+    int m = 1500; // more than the strips the vector kernel scores up front
+    int n = 19;
+    int dim = 9;
+    // 20 distinct item vectors: every score ties with ~75 others, so each list ends in ties
+    float[] distinct = DotProductTopKTest.gaussian(rnd, 20 * dim);
+    float[] items = new float[m * dim];
+    for (int i = 0; i < m; i++) {
+      System.arraycopy(distinct, rnd.nextInt(20) * dim, items, i * dim, dim);
+    }
+    items[700 * dim + 2] = Float.NaN;
+    items[3 * dim] = Float.POSITIVE_INFINITY;
+    items[600 * dim + 1] = Float.NEGATIVE_INFINITY;
+    float[] users = DotProductTopKTest.gaussian(rnd, n * dim);
+    java.util.Arrays.fill(users, 2 * dim, 3 * dim, 0f);
+    int[][] excluded = new int[n][];
+    excluded[1] = IntStream.range(0, m).filter(i -> i % 3 == 0).toArray();
+    excluded[6] = new int[] {0, 1, 2, 64, 65, 511, 512, 1499};
+    Exclusions ex = Exclusions.of(excluded);
+    for (int k : new int[] {1, 7, 50, 128}) {
+      assertSameLists(items, m, users, n, dim, k, 8, ex);
+    }
+  }
+
+  @Test
   void vectorKernel_compiledByC2_bitIdenticalToReference() {
     assumeThat(MODULE).as("run with --add-modules jdk.incubator.vector").isTrue();
     Random rnd = new Random(13);

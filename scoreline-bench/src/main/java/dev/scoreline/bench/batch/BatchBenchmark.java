@@ -51,6 +51,7 @@ public final class BatchBenchmark {
     DEFAULTS.put("quiet", "0.15");
     DEFAULTS.put("disturbed", "0.25");
     DEFAULTS.put("extraReps", "6");
+    DEFAULTS.put("baseline", "");
   }
 
   private BatchBenchmark() {}
@@ -79,7 +80,8 @@ public final class BatchBenchmark {
           .setLevel(ch.qos.logback.classic.Level.WARN);
       switch (phase) {
         case "peak" -> peakPhase(a);
-        case "local" -> LocalPhase.run(a);
+        case "local" -> LocalPhase.run(a, "local");
+        case "base" -> LocalPhase.run(a, "base");
         case "plain" -> LocalPhase.kernelOnly(a, "plain-kernel");
         case "spark" -> SparkPhase.run(a);
         case "runner" -> RunnerPhase.run(a);
@@ -95,7 +97,7 @@ public final class BatchBenchmark {
     System.err.println(
         "usage: BatchBenchmark [users=100000] [items=20000] [dim=64] [k=50] [reps=3]"
             + " [sparkReps=3] [threads=2] [partitions=64] [phases=peak,local,spark] [quiet=0.15]"
-            + " [disturbed=0.25] [extraReps=6]");
+            + " [disturbed=0.25] [extraReps=6] [baseline=CLASSPATH, for the base phase]");
     System.exit(2);
   }
 
@@ -173,7 +175,7 @@ public final class BatchBenchmark {
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       switch (phase) {
         case "peak" -> cmd.add("-Xmx512m");
-        case "local" -> {
+        case "local", "base" -> {
           cmd.add("-Xmx4g");
           // as the scoreline launcher: DotProductTopK's Vector API kernel
           cmd.add("--add-modules");
@@ -187,7 +189,16 @@ public final class BatchBenchmark {
         default -> usage("unknown phase " + phase);
       }
       cmd.add("-cp");
-      cmd.add(System.getProperty("java.class.path"));
+      if (phase.equals("base")) {
+        if (a.get("baseline").isEmpty()) {
+          usage("the base phase needs baseline=<classes of the build to compare with>");
+        }
+        // the baseline build's classes first: the same phase on the code being compared with
+        cmd.add(
+            a.get("baseline") + java.io.File.pathSeparator + System.getProperty("java.class.path"));
+      } else {
+        cmd.add(System.getProperty("java.class.path"));
+      }
       cmd.add(BatchBenchmark.class.getName());
       cmd.add("phase=" + phase);
       for (Map.Entry<String, String> e : a.entrySet()) {
@@ -296,6 +307,8 @@ public final class BatchBenchmark {
     String[][] kinds = {
       {"local-job", "Scoreline local engine: score + write RocksDB snapshot + publish"},
       {"local-kernel", "Scoreline kernel only (DotProductTopK.run, lists discarded)"},
+      {"base-job", "baseline build: score + write RocksDB snapshot + publish"},
+      {"base-kernel", "baseline build: kernel only"},
       {"plain-kernel", "Scoreline plain Java kernel only (JVM without jdk.incubator.vector)"},
       {"spark-als", "Spark MLlib ALSModel.recommendForAllUsers, local[" + threads + "], noop sink"},
     };
@@ -330,6 +343,18 @@ public final class BatchBenchmark {
               spark / local,
               median(values(rs, "spark-als", "seconds"))
                   / median(values(rs, "local-job", "seconds"))));
+    }
+    for (String what : new String[] {"job", "kernel"}) {
+      double base = median(values(rs, "base-" + what, "seconds"));
+      double now = median(values(rs, "local-" + what, "seconds"));
+      if (!Double.isNaN(base) && !Double.isNaN(now)) {
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "%n%s: baseline build's median over this build's: %.2f×.%n",
+                what,
+                base / now));
+      }
     }
     double plain = median(values(rs, "plain-kernel", "seconds"));
     double kernel = median(values(rs, "local-kernel", "seconds"));
@@ -376,7 +401,7 @@ public final class BatchBenchmark {
     }
     for (Map<String, String> r : rs) {
       String kind = r.get("kind");
-      if (kind.endsWith("-check") || kind.endsWith("-info") || kind.equals("local-db")) {
+      if (kind.endsWith("-check") || kind.endsWith("-info") || kind.endsWith("-db")) {
         md.append("\n").append(r);
       }
     }

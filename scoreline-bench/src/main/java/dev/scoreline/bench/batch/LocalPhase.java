@@ -38,7 +38,11 @@ final class LocalPhase {
 
   private LocalPhase() {}
 
-  static void run(Map<String, String> a) throws Exception {
+  /**
+   * Runs the phase, reporting results as {@code <prefix>-job}, {@code <prefix>-kernel} and so on
+   * ({@code base} when the driver runs it on a baseline build's classes).
+   */
+  static void run(Map<String, String> a, String prefix) throws Exception {
     int users = BatchBenchmark.intArg(a, "users");
     int items = BatchBenchmark.intArg(a, "items");
     int dim = BatchBenchmark.intArg(a, "dim");
@@ -56,7 +60,10 @@ final class LocalPhase {
       itemIds[i] = i;
     }
     System.out.println(
-        "RESULT kind=local-info kernel=" + new DotProductTopK(f.item(), items, dim, k).kernel());
+        "RESULT kind="
+            + prefix
+            + "-info kernel="
+            + new DotProductTopK(f.item(), items, dim, k).kernel());
     Path db = Files.createTempDirectory("scoreline-batch-bench");
     try (KvStore store = RocksDbKvStore.open(db)) {
       SnapshotWriter writer = new SnapshotWriter(store);
@@ -80,7 +87,7 @@ final class LocalPhase {
 
       BatchBenchmark.reps(
           a,
-          "local-job",
+          prefix + "-job",
           reps,
           () -> {
             DotProductTopK topK = new DotProductTopK(f.item(), items, dim, k);
@@ -94,7 +101,7 @@ final class LocalPhase {
       DotProductTopK topK = new DotProductTopK(f.item(), items, dim, k);
       BatchBenchmark.reps(
           a,
-          "local-kernel",
+          prefix + "-kernel",
           reps,
           () -> {
             AtomicLong sink = new AtomicLong();
@@ -102,8 +109,8 @@ final class LocalPhase {
             return "sink=" + sink.get();
           });
 
-      check(store, f, k, itemIds);
-      System.out.println("RESULT kind=local-db bytes=" + size(db));
+      check(store, f, k, itemIds, prefix);
+      System.out.println("RESULT kind=" + prefix + "-db bytes=" + size(db));
     } finally {
       deleteTree(db);
     }
@@ -136,7 +143,7 @@ final class LocalPhase {
   }
 
   /** Compares 500 sampled users' published lists with the brute-force reference, exactly. */
-  private static void check(KvStore store, Factors f, int k, long[] itemIds) {
+  private static void check(KvStore store, Factors f, int k, long[] itemIds, String prefix) {
     String id = store.currentSnapshot(NAME).orElseThrow();
     Random rnd = new Random(7);
     List<Integer> sample = new ArrayList<>();
@@ -159,7 +166,7 @@ final class LocalPhase {
       }
     }
     System.out.println(
-        "RESULT kind=local-check users=" + sample.size() + " mismatches=" + mismatches);
+        "RESULT kind=" + prefix + "-check users=" + sample.size() + " mismatches=" + mismatches);
   }
 
   private static long size(Path dir) throws IOException {
