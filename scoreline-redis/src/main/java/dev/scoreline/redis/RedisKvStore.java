@@ -26,13 +26,18 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.output.CommandOutput;
-import io.lettuce.core.protocol.AsyncCommand;
-import io.lettuce.core.protocol.Command;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.CompleteableCommand;
+import io.lettuce.core.protocol.ProtocolKeyword;
 import io.lettuce.core.protocol.RedisCommand;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,10 +47,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,15 +67,23 @@ import org.slf4j.LoggerFactory;
  * one pipelined round trip. Lettuce reconnects on its own after a dropped connection; commands
  * issued meanwhile wait in its buffer and go out after the reconnect. A call fails with {@code
  * UNAVAILABLE} when its replies are not in within the URI's timeout (60 s unless {@code ?timeout=}
- * says otherwise).
+ * says otherwise); the store enforces that deadline itself, per call, rather than with Lettuce's
+ * per-command timers.
  *
  * <p>Auto-flush stays on (Lettuce flushes each command as it is issued). Turning it off to send a
  * batch in one write was tried: a command whose write fails because the connection drops goes back
  * into Lettuce's command buffer and is not sent after the reconnect until someone flushes again, so
  * the call hung until its timeout; and no gain could be measured on a loaded 2-core machine. {@link
- * #multiGetRecords} instead hands all its commands to Lettuce in one {@code dispatch} of the whole
- * list, which writes them in one channel write with auto-flush still on (so the reconnect behaviour
- * above is unchanged): the read of 200 records is one write and one round trip.
+ * #multiGetRecords} hands all its commands to Lettuce in one {@code dispatch} of the whole list
+ * (one flush at the end of the list, so the reconnect behaviour above is unchanged).
+ *
+ * <p><b>The record read path</b> ({@link #multiGetRecords}, what online feature reads use) is tuned
+ * for one call of a few hundred keys: each {@code HGETALL} is a small {@link RedisCommand} of this
+ * class, not Lettuce's {@code AsyncCommand} (a {@code CompletableFuture} per key); the replies are
+ * decoded straight into the record maps (field names, the feature views, decoded once and reused);
+ * the last reply completes one future, so the caller wakes up once per call. The client has its own
+ * Lettuce resources with command latency recording off (Lettuce records a histogram entry per
+ * command otherwise), closed with the store.
  *
  * <p><b>Key layout</b> (format version 1, specified in the package documentation): {@code
  * sl1:d:<namespace> 0x00 <key>} for plain values (Redis strings) and records (Redis hashes, one
@@ -92,18 +111,22 @@ public final class RedisKvStore implements KvStore {
   /** Keys per SCAN step ({@code COUNT}). */
   static final int SCAN_COUNT = 2048;
 
+  private final ClientResources resources;
   private final RedisClient client;
   private final StatefulRedisConnection<byte[], byte[]> connection;
   private final RedisAsyncCommands<byte[], byte[]> redis;
   private final String server;
   private final Duration timeout;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final FieldNames fieldNames = new FieldNames();
 
   private RedisKvStore(
+      ClientResources resources,
       RedisClient client,
       StatefulRedisConnection<byte[], byte[]> connection,
       String server,
       Duration timeout) {
+    this.resources = requireNonNull(resources, "resources is null");
     this.client = requireNonNull(client, "client is null");
     this.connection = requireNonNull(connection, "connection is null");
     this.redis = connection.async();
@@ -132,17 +155,28 @@ public final class RedisKvStore implements KvStore {
           e);
     }
     String server = describe(redisUri);
-    RedisClient client = RedisClient.create(redisUri);
+    // Lettuce's per-command latency histograms (on by default when HdrHistogram and LatencyUtils
+    // are on the class path) cost a wrapper, two clock reads and a histogram update per command;
+    // Scoreline does not read them
+    ClientResources resources =
+        DefaultClientResources.builder()
+            .commandLatencyRecorder(CommandLatencyRecorder.disabled())
+            .build();
+    RedisClient client = RedisClient.create(resources, redisUri);
     client.setOptions(
         ClientOptions.builder()
             .autoReconnect(true)
-            .timeoutOptions(TimeoutOptions.enabled())
+            // each call enforces its own deadline (Pipeline, RecordBatch); Lettuce's per-command
+            // timers (on by default) would schedule and cancel a timer task per command
+            .timeoutOptions(TimeoutOptions.builder().timeoutCommands(false).build())
+            .useHashIndexQueue(false)
             .build());
     StatefulRedisConnection<byte[], byte[]> connection;
     try {
       connection = client.connect(ByteArrayCodec.INSTANCE);
     } catch (RuntimeException e) {
       client.shutdown();
+      resources.shutdown();
       throw new ScorelineException(
           ErrorCode.UNAVAILABLE,
           "cannot connect to Redis at "
@@ -152,7 +186,8 @@ public final class RedisKvStore implements KvStore {
               + "); check that redis-server runs there and the URI is right",
           e);
     }
-    RedisKvStore store = new RedisKvStore(client, connection, server, redisUri.getTimeout());
+    RedisKvStore store =
+        new RedisKvStore(resources, client, connection, server, redisUri.getTimeout());
     try {
       store.loadScripts();
     } catch (RuntimeException e) {
@@ -258,23 +293,278 @@ public final class RedisKvStore implements KvStore {
       return List.of();
     }
     ensureOpen();
-    // all HGETALLs in one channel write (one flush): a single pipelined round trip; replies are
-    // decoded straight into the record maps (no intermediate Map<byte[], byte[]>)
-    Pipeline<Map<String, byte[]>> pipeline = new Pipeline<>("HGETALL");
-    List<RedisCommand<byte[], byte[], ?>> commands = new ArrayList<>(keys.size());
-    for (byte[] key : keys) {
-      AsyncCommand<byte[], byte[], Map<String, byte[]>> command =
-          new AsyncCommand<>(
-              new Command<>(
-                  CommandType.HGETALL,
-                  new RecordOutput(),
-                  new CommandArgs<>(ByteArrayCodec.INSTANCE)
-                      .addKey(Keys.dataKey(prefix, requireNonNull(key, "key is null")))));
-      commands.add(command);
-      pipeline.add(command);
+    RecordBatch batch = new RecordBatch(keys.size());
+    List<RecordRead> commands = new ArrayList<>(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      byte[] key = Keys.dataKey(prefix, requireNonNull(keys.get(i), "key is null"));
+      commands.add(new RecordRead(batch, i, key, fieldNames));
     }
     connection.dispatch(commands);
-    return Collections.unmodifiableList(pipeline.await());
+    batch.await(commands);
+    return Collections.unmodifiableList(Arrays.asList(batch.records));
+  }
+
+  /**
+   * The {@code HGETALL}s of one {@link #multiGetRecords} call: a count of outstanding replies and
+   * one future that completes when the last one is in, so the caller parks and wakes up once per
+   * call.
+   */
+  private final class RecordBatch {
+    final Map<String, byte[]>[] records;
+    final AtomicInteger pending;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    volatile Throwable failure;
+
+    @SuppressWarnings("unchecked")
+    RecordBatch(int size) {
+      records = new Map[size];
+      pending = new AtomicInteger(size);
+    }
+
+    /** Called once per command, by whichever thread completes, fails or cancels it. */
+    void settled(int index, Map<String, byte[]> record, Throwable t) {
+      if (t != null) {
+        if (failure == null) {
+          failure = t;
+        }
+      } else {
+        records[index] = record;
+      }
+      if (pending.decrementAndGet() == 0) {
+        done.complete(null);
+      }
+    }
+
+    void await(List<RecordRead> commands) {
+      try {
+        done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        cancel(commands);
+        throw new ScorelineException(
+            ErrorCode.UNAVAILABLE,
+            "HGETALL on Redis at " + server + " got no reply within " + timeout + "; is it up?",
+            e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        cancel(commands);
+        throw new ScorelineException(
+            ErrorCode.UNAVAILABLE, "HGETALL on Redis at " + server + " was interrupted", e);
+      } catch (ExecutionException e) {
+        throw failure("HGETALL", e.getCause()); // never completed exceptionally; defensive
+      }
+      Throwable t = failure;
+      if (t != null) {
+        throw failure("HGETALL", t);
+      }
+    }
+
+    private void cancel(List<RecordRead> commands) {
+      for (RecordRead command : commands) {
+        command.cancel();
+      }
+    }
+  }
+
+  /**
+   * One {@code HGETALL} of a {@link RecordBatch}: a plain {@link RedisCommand} rather than
+   * Lettuce's {@code AsyncCommand} (a {@code CompletableFuture} per key, completed and awaited one
+   * by one), encoded straight into Lettuce's buffer. Lettuce completes, fails or cancels it exactly
+   * as any command (also when it re-sends it after a reconnect); the first of these settles it.
+   */
+  private static final class RecordRead
+      implements RedisCommand<byte[], byte[], Map<String, byte[]>>,
+          CompleteableCommand<Map<String, byte[]>> {
+    private static final byte[] HEAD = "*2\r\n$7\r\nHGETALL\r\n$".getBytes(UTF_8);
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final int PENDING = 0;
+    private static final int COMPLETED = 1;
+    private static final int FAILED = 2;
+    private static final int CANCELLED = 3;
+    private static final AtomicIntegerFieldUpdater<RecordRead> STATE =
+        AtomicIntegerFieldUpdater.newUpdater(RecordRead.class, "state");
+
+    private final RecordBatch batch;
+    private final int index;
+    private final byte[] key;
+    private CommandOutput<byte[], byte[], Map<String, byte[]>> output;
+    private volatile int state;
+    private List<BiConsumer<? super Map<String, byte[]>, Throwable>> callbacks; // guarded by this
+
+    RecordRead(RecordBatch batch, int index, byte[] key, FieldNames names) {
+      this.batch = batch;
+      this.index = index;
+      this.key = key;
+      this.output = new RecordOutput(names);
+    }
+
+    @Override
+    public CommandOutput<byte[], byte[], Map<String, byte[]>> getOutput() {
+      return output;
+    }
+
+    @Override
+    public void setOutput(CommandOutput<byte[], byte[], Map<String, byte[]>> output) {
+      this.output = output;
+    }
+
+    @Override
+    public void complete() {
+      if (!STATE.compareAndSet(this, PENDING, COMPLETED)) {
+        return;
+      }
+      CommandOutput<byte[], byte[], Map<String, byte[]>> out = output;
+      if (out.hasError()) {
+        settle(null, new RedisCommandExecutionException(out.getError()));
+      } else {
+        settle(out.get(), null);
+      }
+    }
+
+    @Override
+    public boolean completeExceptionally(Throwable throwable) {
+      if (!STATE.compareAndSet(this, PENDING, FAILED)) {
+        return false;
+      }
+      settle(null, throwable);
+      return true;
+    }
+
+    @Override
+    public void cancel() {
+      if (STATE.compareAndSet(this, PENDING, CANCELLED)) {
+        settle(null, new CancellationException("HGETALL cancelled"));
+      }
+    }
+
+    private void settle(Map<String, byte[]> record, Throwable t) {
+      batch.settled(index, record, t);
+      List<BiConsumer<? super Map<String, byte[]>, Throwable>> toRun;
+      synchronized (this) {
+        toRun = callbacks;
+        callbacks = null;
+      }
+      if (toRun != null) {
+        for (BiConsumer<? super Map<String, byte[]>, Throwable> callback : toRun) {
+          callback.accept(record, t);
+        }
+      }
+    }
+
+    @Override
+    public void onComplete(Consumer<? super Map<String, byte[]>> action) {
+      onComplete(
+          (record, t) -> {
+            if (t == null) {
+              action.accept(record);
+            }
+          });
+    }
+
+    /** Runs {@code action} when the command settles (now, if it has); Lettuce's hook. */
+    @Override
+    public void onComplete(BiConsumer<? super Map<String, byte[]>, Throwable> action) {
+      synchronized (this) {
+        if (state == PENDING) {
+          if (callbacks == null) {
+            callbacks = new ArrayList<>(2);
+          }
+          callbacks.add(action);
+          return;
+        }
+      }
+      Throwable t = state == COMPLETED && !output.hasError() ? null : new CancellationException();
+      action.accept(t == null ? output.get() : null, t);
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return state == CANCELLED;
+    }
+
+    @Override
+    public boolean isDone() {
+      return state != PENDING;
+    }
+
+    @Override
+    public CommandArgs<byte[], byte[]> getArgs() {
+      return new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key);
+    }
+
+    @Override
+    public ProtocolKeyword getType() {
+      return CommandType.HGETALL;
+    }
+
+    @Override
+    public void encode(ByteBuf buf) {
+      buf.writeBytes(HEAD);
+      buf.writeCharSequence(Integer.toString(key.length), StandardCharsets.US_ASCII);
+      buf.writeBytes(CRLF);
+      buf.writeBytes(key);
+      buf.writeBytes(CRLF);
+    }
+
+    @Override
+    public String toString() {
+      return "RecordRead[HGETALL, state=" + state + "]";
+    }
+  }
+
+  /**
+   * Record field names (feature view names) decoded from UTF-8 once and then reused: the read path
+   * sees the same few names in every record. Copy-on-write, so replies decoded on any thread share
+   * it safely; bounded, names beyond {@link #MAX} are decoded each time.
+   */
+  static final class FieldNames {
+    static final int MAX = 64;
+    private volatile byte[][] bytes = new byte[0][];
+    private volatile String[] names = new String[0];
+
+    String name(ByteBuffer buffer) {
+      byte[][] b = bytes;
+      String[] n = names;
+      int length = buffer.remaining();
+      int at = buffer.position();
+      for (int i = 0; i < b.length && i < n.length; i++) {
+        byte[] candidate = b[i];
+        if (candidate.length == length && equalsAt(buffer, at, candidate)) {
+          return n[i];
+        }
+      }
+      byte[] copy = new byte[length];
+      buffer.get(at, copy);
+      String name = new String(copy, UTF_8);
+      add(copy, name);
+      return name;
+    }
+
+    private static boolean equalsAt(ByteBuffer buffer, int at, byte[] candidate) {
+      for (int j = 0; j < candidate.length; j++) {
+        if (buffer.get(at + j) != candidate[j]) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private synchronized void add(byte[] b, String name) {
+      byte[][] oldBytes = bytes;
+      if (oldBytes.length >= MAX) {
+        return;
+      }
+      for (byte[] existing : oldBytes) {
+        if (Arrays.equals(existing, b)) {
+          return;
+        }
+      }
+      byte[][] newBytes = Arrays.copyOf(oldBytes, oldBytes.length + 1);
+      String[] newNames = Arrays.copyOf(names, oldBytes.length + 1);
+      newBytes[oldBytes.length] = b;
+      newNames[oldBytes.length] = name;
+      names = newNames; // names first: a reader that sees the new bytes sees the new names
+      bytes = newBytes;
+    }
   }
 
   /**
@@ -282,16 +572,18 @@ public final class RedisKvStore implements KvStore {
    * value bytes; an absent key gives an empty map.
    */
   static final class RecordOutput extends CommandOutput<byte[], byte[], Map<String, byte[]>> {
+    private final FieldNames names;
     private String field;
 
-    RecordOutput() {
+    RecordOutput(FieldNames names) {
       super(ByteArrayCodec.INSTANCE, Map.of());
+      this.names = names;
     }
 
     @Override
     public void set(ByteBuffer bytes) {
       if (field == null) {
-        field = bytes == null ? "" : UTF_8.decode(bytes).toString();
+        field = bytes == null ? "" : names.name(bytes);
         return;
       }
       byte[] value = null;
@@ -439,7 +731,11 @@ public final class RedisKvStore implements KvStore {
     try {
       connection.close();
     } finally {
-      client.shutdown();
+      try {
+        client.shutdown();
+      } finally {
+        resources.shutdown();
+      }
     }
   }
 
@@ -625,26 +921,40 @@ public final class RedisKvStore implements KvStore {
       return results();
     }
 
-    /** Waits until every reply is in (or fails the call on timeout). */
+    /**
+     * Waits until every reply is in (or fails the call on timeout). One connection answers in
+     * order, so the last future is awaited first: the caller wakes up once for the whole batch, not
+     * once per reply that Lettuce completes while the caller is parked.
+     */
     void settle() {
       long deadline = System.nanoTime() + timeout.toNanos();
+      if (futures.size() > 1) {
+        await(futures.get(futures.size() - 1), deadline);
+      }
       for (RedisFuture<T> future : futures) {
-        try {
-          future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-          // inspected by results()
-        } catch (TimeoutException e) {
-          cancelAll();
-          throw new ScorelineException(
-              ErrorCode.UNAVAILABLE,
-              op + " on Redis at " + server + " got no reply within " + timeout + "; is it up?",
-              e);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          cancelAll();
-          throw new ScorelineException(
-              ErrorCode.UNAVAILABLE, op + " on Redis at " + server + " was interrupted", e);
-        }
+        await(future, deadline);
+      }
+    }
+
+    private void await(RedisFuture<T> future, long deadline) {
+      if (future.isDone()) {
+        return;
+      }
+      try {
+        future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (ExecutionException e) {
+        // inspected by results()
+      } catch (TimeoutException e) {
+        cancelAll();
+        throw new ScorelineException(
+            ErrorCode.UNAVAILABLE,
+            op + " on Redis at " + server + " got no reply within " + timeout + "; is it up?",
+            e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        cancelAll();
+        throw new ScorelineException(
+            ErrorCode.UNAVAILABLE, op + " on Redis at " + server + " was interrupted", e);
       }
     }
 

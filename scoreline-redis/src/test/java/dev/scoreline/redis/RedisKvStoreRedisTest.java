@@ -192,6 +192,37 @@ class RedisKvStoreRedisTest {
   }
 
   @Test
+  void multiGetRecords_fieldNamesReusedAcrossCalls_decodeEveryNameAndValue() {
+    List<FieldWrite> writes = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      writes.add(field("e" + i, "vüe_" + (i % 3), i, "p" + i));
+      writes.add(field("e" + i, "", i, "empty" + i));
+    }
+    store.mergeRecords("ns", writes);
+
+    for (int round = 0; round < 2; round++) {
+      List<Map<String, byte[]>> records = store.multiGetRecords("ns", keysOf("e", 51));
+      for (int i = 0; i < 50; i++) {
+        assertThat(records.get(i)).containsOnlyKeys("vüe_" + (i % 3), "");
+        assertThat(payload(records.get(i).get("vüe_" + (i % 3)))).isEqualTo("p" + i);
+        assertThat(payload(records.get(i).get(""))).isEqualTo("empty" + i);
+      }
+      assertThat(records.get(50)).isEmpty();
+    }
+  }
+
+  @Test
+  void multiGetRecords_sameKeyTwiceInOneCall_bothSlotsFilled() {
+    store.mergeRecords("ns", List.of(field("a", "f", 1, "a1")));
+
+    List<Map<String, byte[]>> records = store.multiGetRecords("ns", keys("a", "b", "a"));
+
+    assertThat(payload(records.get(0).get("f"))).isEqualTo("a1");
+    assertThat(records.get(1)).isEmpty();
+    assertThat(payload(records.get(2).get("f"))).isEqualTo("a1");
+  }
+
+  @Test
   void recordOnPlainValueKey_isUserError() {
     store.putAll("ns", List.of(new KvEntry(bytes("k"), bytes("plain"))));
 
