@@ -32,7 +32,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Load shedding: a full queue, or a deadline that the queue ahead cannot meet, is refused at
  * once with RESOURCE_EXHAUSTED; a request whose deadline passes while queued, or whose future its
- * caller cancelled, is dropped before compute.
+ * caller cancelled, is dropped before compute. "Cannot meet" is predicted from the batches seen so
+ * far ({@link BatchCost}): when the earliest worker is free, plus the batches of equal or higher
+ * priority queued ahead, plus the request's own batch. A request that would start at once is always
+ * admitted, so a stale prediction (a burst of slow batches) cannot lock the batcher out: the next
+ * request that can run, runs, and updates the prediction.
  */
 public final class DynamicBatcher implements Scheduler {
   private static final Logger log = LoggerFactory.getLogger(DynamicBatcher.class);
@@ -51,10 +55,20 @@ public final class DynamicBatcher implements Scheduler {
   private final List<Thread> workers = new ArrayList<>();
   private int queued;
   private long queuedRows;
+
+  /** Queued rows per priority level (index 0 = level 1, the highest). */
+  private final long[] levelRows;
+
+  /**
+   * Per worker: when its running batch is predicted to finish ({@link System#nanoTime()}), or
+   * {@link #IDLE}. Guarded by {@link #lock}, like the cost model.
+   */
+  private final long[] busyUntil;
+
+  private final BatchCost cost = new BatchCost();
   private volatile boolean closed;
 
-  /** Smoothed batch compute time, for deadline-based shedding; 0 until the first batch. */
-  private volatile long batchNanosEwma;
+  private static final long IDLE = Long.MIN_VALUE;
 
   @SuppressWarnings("unchecked")
   public DynamicBatcher(
@@ -85,12 +99,17 @@ public final class DynamicBatcher implements Scheduler {
     for (int i = 0; i < queues.length; i++) {
       queues[i] = new ArrayDeque<>();
     }
+    this.levelRows = new long[queues.length];
+    this.busyUntil = new long[instances.size()];
+    Arrays.fill(busyUntil, IDLE);
     metrics.queueDepth(model, version, this, b -> b.depth());
     for (int i = 0; i < instances.size(); i++) {
       LoadedModel instance = instances.get(i);
+      int worker = i;
       Thread t =
           new Thread(
-              () -> workLoop(instance), "scoreline-batch-" + model + "-v" + version + "-" + i);
+              () -> workLoop(worker, instance),
+              "scoreline-batch-" + model + "-v" + version + "-" + i);
       t.setDaemon(true);
       workers.add(t);
       t.start();
@@ -109,7 +128,6 @@ public final class DynamicBatcher implements Scheduler {
 
   @Override
   public CompletableFuture<List<Tensor>> submit(Job job) {
-    Pending p = new Pending(job, rowsOf(job), shapeKey(job));
     int level = job.priority() == 0 ? config.defaultPriority() : job.priority();
     if (level < 1 || level > queues.length) {
       throw ScorelineException.userError(
@@ -122,6 +140,7 @@ public final class DynamicBatcher implements Scheduler {
               + queues.length
               + " (1 is the highest, 0 the default)");
     }
+    Pending p = new Pending(job, rowsOf(job), shapeKey(job), level - 1);
     if (p.rows > maxBatch) {
       throw ScorelineException.userError(
           "inputs", "batch of " + p.rows + " rows exceeds max-batch-size " + maxBatch);
@@ -146,30 +165,65 @@ public final class DynamicBatcher implements Scheduler {
                 + config.maxQueueSize()
                 + "); retry after a short delay");
       }
-      long ewma = batchNanosEwma;
-      if (deadline != 0 && ewma > 0) {
-        long batchesAhead = (queuedRows + p.rows + maxBatch - 1) / maxBatch;
-        long expectedDone =
-            System.nanoTime() + ewma * ((batchesAhead + workers.size() - 1) / workers.size() + 1);
+      if (deadline != 0 && cost.known()) {
+        long now = System.nanoTime();
+        long expectedDone = expectedDone(now, p);
         if (expectedDone - deadline > 0) {
           metrics.rejected(model, version, "deadline");
           throw new ScorelineException(
               ErrorCode.RESOURCE_EXHAUSTED,
               "model '"
                   + model
-                  + "' cannot meet the request's deadline: about "
-                  + TimeUnit.NANOSECONDS.toMicros(expectedDone - System.nanoTime())
-                  + " us of work is queued ahead; retry later or allow a longer timeout");
+                  + "' cannot meet the request's deadline: it would be answered in about "
+                  + TimeUnit.NANOSECONDS.toMicros(expectedDone - now)
+                  + " us (queued work ahead plus its own batch) but has "
+                  + Math.max(0, TimeUnit.NANOSECONDS.toMicros(deadline - now))
+                  + " us left; retry later or allow a longer timeout");
         }
       }
-      queues[level - 1].addLast(p);
-      queued++;
-      queuedRows += p.rows;
+      queues[p.level].addLast(p);
+      account(p, +1);
       changed.signal();
     } finally {
       lock.unlock();
     }
     return p.future;
+  }
+
+  /**
+   * When {@code p} would be answered if admitted now: the earliest worker is free, the full batches
+   * of equal or higher priority ahead of it run on all workers, then its own batch (the rest of the
+   * rows ahead plus its own) runs. A request that would start at once (a worker idle, nothing of
+   * its priority or higher queued) is never predicted late: it runs, and its batch keeps the
+   * prediction current. Called with the lock held.
+   */
+  private long expectedDone(long now, Pending p) {
+    long free = Long.MAX_VALUE;
+    boolean idle = false;
+    for (long until : busyUntil) {
+      idle |= until == IDLE;
+      long at = until == IDLE || until - now < 0 ? now : until;
+      free = Math.min(free, at);
+    }
+    long ahead = 0;
+    for (int l = 0; l <= p.level; l++) {
+      ahead += levelRows[l];
+    }
+    if (idle && ahead == 0) {
+      return now;
+    }
+    long fullBatches = ahead / maxBatch;
+    long ownBatchRows = Math.min(maxBatch, ahead % maxBatch + p.rows);
+    return free
+        + fullBatches * cost.estimateNanos(maxBatch) / busyUntil.length
+        + cost.estimateNanos(ownBatchRows);
+  }
+
+  /** Counts {@code p} into ({@code sign} +1) or out of (-1) the queue totals. */
+  private void account(Pending p, int sign) {
+    queued += sign;
+    queuedRows += sign * p.rows;
+    levelRows[p.level] += sign * p.rows;
   }
 
   private long rowsOf(Job job) {
@@ -198,25 +252,26 @@ public final class DynamicBatcher implements Scheduler {
     return sb.toString();
   }
 
-  private void workLoop(LoadedModel instance) {
+  private void workLoop(int worker, LoadedModel instance) {
     while (true) {
       List<Pending> batch;
       try {
-        batch = takeBatch();
+        batch = takeBatch(worker);
       } catch (InterruptedException e) {
         return;
       }
       if (batch == null) {
         return;
       }
-      run(instance, batch);
+      run(worker, instance, batch);
     }
   }
 
   /** Blocks until a batch is due; null once closed and drained. */
-  private List<Pending> takeBatch() throws InterruptedException {
+  private List<Pending> takeBatch(int worker) throws InterruptedException {
     lock.lock();
     try {
+      busyUntil[worker] = IDLE;
       while (true) {
         long now = System.nanoTime();
         Pending head = dropExpiredAndPeek(now);
@@ -233,9 +288,12 @@ public final class DynamicBatcher implements Scheduler {
         boolean full = rows >= maxBatch || (largestPreferred > 0 && rows >= largestPreferred);
         if (full || closed || now - due >= 0) {
           trimToPreferred(batch, rows, full);
+          long taken = 0;
           for (Pending p : batch) {
             remove(p);
+            taken += p.rows;
           }
+          busyUntil[worker] = now + cost.estimateNanos(taken);
           return batch;
         }
         changed.awaitNanos(due - now);
@@ -281,16 +339,14 @@ public final class DynamicBatcher implements Scheduler {
         Pending p = it.next();
         if (p.future.isDone()) { // cancelled by its caller: nobody waits for the answer
           it.remove();
-          queued--;
-          queuedRows -= p.rows;
+          account(p, -1);
           metrics.rejected(model, version, "cancelled");
           continue;
         }
         long deadline = p.job.deadlineNanos();
         if (deadline != 0 && now - deadline >= 0) {
           it.remove();
-          queued--;
-          queuedRows -= p.rows;
+          account(p, -1);
           metrics.rejected(model, version, "expired");
           p.future.completeExceptionally(
               new ScorelineException(
@@ -333,14 +389,13 @@ public final class DynamicBatcher implements Scheduler {
   private void remove(Pending p) {
     for (ArrayDeque<Pending> q : queues) {
       if (q.remove(p)) {
-        queued--;
-        queuedRows -= p.rows;
+        account(p, -1);
         return;
       }
     }
   }
 
-  private void run(LoadedModel instance, List<Pending> batch) {
+  private void run(int worker, LoadedModel instance, List<Pending> batch) {
     long start = System.nanoTime();
     long rows = 0;
     for (Pending p : batch) {
@@ -363,8 +418,15 @@ public final class DynamicBatcher implements Scheduler {
       }
       List<Tensor> outputs = instance.run(inputs, batch.get(0).job.outputs());
       long took = System.nanoTime() - start;
-      long prev = batchNanosEwma;
-      batchNanosEwma = prev == 0 ? took : prev - (prev >> 3) + (took >> 3);
+      lock.lock();
+      try {
+        cost.observe(rows, took);
+        // free for the next batch already: answering the callers below must not make the
+        // deadline check wait for a batch that has finished computing
+        busyUntil[worker] = IDLE;
+      } finally {
+        lock.unlock();
+      }
       metrics.compute(model, version, took);
       metrics.batch(model, version, rows);
       if (batch.size() == 1) {
@@ -416,12 +478,17 @@ public final class DynamicBatcher implements Scheduler {
     final Job job;
     final long rows;
     final String key;
+
+    /** Priority level - 1: the index of its queue. */
+    final int level;
+
     final CompletableFuture<List<Tensor>> future = new CompletableFuture<>();
 
-    Pending(Job job, long rows, String key) {
+    Pending(Job job, long rows, String key, int level) {
       this.job = job;
       this.rows = rows;
       this.key = key;
+      this.level = level;
     }
   }
 }

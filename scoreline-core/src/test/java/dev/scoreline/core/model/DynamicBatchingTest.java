@@ -102,6 +102,10 @@ class DynamicBatchingTest {
   @Test
   void expiredRequest_isDroppedBeforeCompute() throws Exception {
     start("  max-queue-delay: 0us\n");
+    // fast batches, so that the 20 ms timeout below is admitted (a slow first batch on a busy
+    // machine would make the batcher predict a miss and refuse it at once instead)
+    teachBatchTime(16, 0);
+    runtime.firstValues.clear();
     runtime.gate = new CountDownLatch(1);
     CompletableFuture<InferenceResponse> blocker = manager.inferAsync(rows(Map.of(), 1, 1));
     Thread.sleep(50); // the only worker is now inside run(), blocked
@@ -163,6 +167,67 @@ class DynamicBatchingTest {
     assertThat(
             registry.get("scoreline.inference.rejected").tag("reason", "expired").counter().count())
         .isEqualTo(1);
+  }
+
+  /** Runs {@code n} one-row requests one after the other, each computing for {@code millis}. */
+  private void teachBatchTime(int n, long millis) throws Exception {
+    runtime.delayNanos = TimeUnit.MILLISECONDS.toNanos(millis);
+    for (int i = 0; i < n; i++) {
+      manager.inferAsync(rows(Map.of(), 7, 7)).get(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private double rejected(String reason) {
+    var c = registry.find("scoreline.inference.rejected").tag("reason", reason).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void deadlineTheWorkAheadCannotMeet_isRefusedAtOnce() throws Exception {
+    start("  max-queue-delay: 0us\n");
+    teachBatchTime(16, 20); // batches take ~20 ms
+    runtime.gate = new CountDownLatch(1);
+    runtime.entered.set(0);
+    CompletableFuture<InferenceResponse> blocker = manager.inferAsync(rows(Map.of(), 1, 1));
+    awaitEntered(1); // the only worker is busy for about another 20 ms (then held at the gate)
+
+    // 5 ms left, ~20 ms of work before it and ~20 ms of its own: refused without waiting
+    CompletableFuture<InferenceResponse> hopeless =
+        manager.inferAsync(rows(Map.of("timeout", 5_000), 2, 2));
+    assertThat(hopeless).isCompletedExceptionally();
+    assertThat(codeOf(hopeless)).isEqualTo(ErrorCode.RESOURCE_EXHAUSTED);
+    assertThat(rejected("deadline")).isEqualTo(1);
+    // 10 s left: admitted, and served once the worker is free
+    CompletableFuture<InferenceResponse> patient =
+        manager.inferAsync(rows(Map.of("timeout", 10_000_000), 3, 3));
+    runtime.gate.countDown();
+    assertThat(blocker.get(5, TimeUnit.SECONDS)).isNotNull();
+    assertThat(patient.get(5, TimeUnit.SECONDS).output("y").toFloatArray())
+        .containsExactly(30f, 30f);
+    assertThat(rejected("deadline")).isEqualTo(1);
+  }
+
+  @Test
+  void slowBatchesInThePast_doNotLockOutAnIdleModel() throws Exception {
+    // Regression: the prediction was one smoothed batch time, updated only by batches that ran.
+    // After a burst of slow batches every request with a shorter timeout was refused, so no batch
+    // ran again and the stale prediction refused everything for good (the open-loop overload
+    // benchmark admitted nothing, even at half the saturation rate).
+    start("  max-queue-delay: 0us\n");
+    teachBatchTime(16, 30); // the model was slow: ~30 ms a batch
+    runtime.delayNanos = 0; // ...and is fast now
+
+    for (int i = 0; i < 20; i++) {
+      // 20 ms timeout < the 30 ms remembered: an idle worker and an empty queue still admit it
+      assertThat(
+              manager
+                  .inferAsync(rows(Map.of("timeout", 20_000), i, i))
+                  .get(5, TimeUnit.SECONDS)
+                  .output("y")
+                  .toFloatArray())
+          .containsExactly(i * 10f, i * 10f);
+    }
+    assertThat(rejected("deadline")).isZero();
   }
 
   private void awaitEntered(int n) throws InterruptedException {
