@@ -26,11 +26,11 @@ import java.util.function.LongSupplier;
  *   <li>{@code scoreline_stream_stage_seconds{surface,stage}}: where an event's time goes,
  *       histogram per stage: {@code source} (accepted by the source to polled by the processor: for
  *       Kafka, the produce, the broker and the fetch), {@code queue} (polled to picked up by its
- *       lane), {@code process} (picked up to its result's sink writes ready: state, feature
- *       updates, scoring, the synchronous sinks), {@code pipeline-wait} (waiting for the lane's
- *       oldest batch when {@code batches-in-flight} batches are unacknowledged), {@code sink} (sink
- *       writes started to acknowledged by every sink, as the lane sees it), and per commit {@code
- *       commit} (the source's commit, requested to durable).
+ *       lane), {@code process} (picked up to its batch's results ready for the sinks: state,
+ *       feature updates, scoring), {@code pipeline-wait} (waiting for the lane's oldest batch when
+ *       {@code batches-in-flight} batches are unacknowledged), {@code sink} (sink writes started to
+ *       acknowledged by every sink, as the lane sees it; a synchronous sink such as KV writes in
+ *       this stage), and per commit {@code commit} (the source's commit, requested to durable).
  * </ul>
  */
 final class StreamMetrics {

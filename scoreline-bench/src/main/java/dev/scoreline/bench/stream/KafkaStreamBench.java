@@ -548,10 +548,10 @@ public final class KafkaStreamBench {
         System.out.println(
             "  processor stages in the window (events; commits for commit): source = event"
                 + " timestamp to polled by the processor (produce, broker, fetch, consumer"
-                + " buffer), queue = polled to picked up by a lane, process = scoring and the"
-                + " synchronous KV sink, pipeline-wait = waiting for a slot in batches-in-flight,"
-                + " sink = sink writes started to acknowledged, commit = offset commit requested"
-                + " to durable");
+                + " buffer), queue = polled to picked up by a lane, process = state, feature"
+                + " updates and scoring of its batch, pipeline-wait = waiting for a place in"
+                + " batches-in-flight, sink = sink writes started (the KV write is synchronous, in"
+                + " here) to acknowledged, commit = offset commit requested to durable");
         for (String st : stages) {
           System.out.println("    " + st);
         }
