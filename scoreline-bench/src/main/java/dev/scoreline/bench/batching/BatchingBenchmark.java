@@ -60,6 +60,7 @@ public final class BatchingBenchmark {
       double overloadWarmupSeconds,
       int overloadRepeats,
       int overloadQueueSize,
+      int overloadInstances,
       long overloadTimeoutMicros,
       double saturation,
       long clientDeadlineMillis,
@@ -87,6 +88,7 @@ public final class BatchingBenchmark {
               a.number("overload-warmup-seconds", 3),
               (int) a.number("overload-repeats", 3),
               (int) a.number("overload-queue-size", 256),
+              (int) a.number("overload-instances", 0),
               (long) a.number("overload-timeout-us", 20_000),
               a.number("saturation", 0),
               (long) a.number("client-deadline-ms", 1000),
@@ -106,6 +108,10 @@ public final class BatchingBenchmark {
             "--repeats, --measure-seconds, --grpc-channels, the queue sizes, --overload-repeats,"
                 + " --client-deadline-ms, --max-outstanding, --concurrency and --instances must"
                 + " be > 0");
+      }
+      if (o.overloadInstances > 0 && !o.instances.contains(o.overloadInstances)) {
+        throw new UsageException(
+            "--overload-instances " + o.overloadInstances + " must be one of --instances");
       }
       return o;
     }
@@ -139,6 +145,8 @@ public final class BatchingBenchmark {
           "  --overload-warmup-seconds S  warmup at the same rate before each of the two (3)",
           "  --overload-repeats N         unloaded + overload pairs (3)",
           "  --overload-queue-size N      max-queue-size of the overload server (256)",
+          "  --overload-instances N       instance-count of the overload server; 0 = the one with",
+          "                               the higher closed-loop calls/s at 64 clients (0)",
           "  --overload-timeout-us N      timeout parameter of every overload call (20000)",
           "  --saturation N               calls/s; default: measured closed loop at concurrency 64",
           "  --client-deadline-ms N       open-loop calls' client deadline, from the due time (1000)",
@@ -279,11 +287,10 @@ public final class BatchingBenchmark {
     List<OverloadRun> overload = new ArrayList<>();
     int[] maxInFlight = {0};
     if (o.overload()) {
-      overloadConfig = bestBatching(o, configs, results).withQueueSize(o.overloadQueueSize());
+      ServerConfig chosen = overloadBase(o, configs, results);
+      overloadConfig = chosen.withQueueSize(o.overloadQueueSize());
       saturation =
-          o.saturation() > 0
-              ? o.saturation()
-              : median(results.get(new Cell(bestBatching(o, configs, results), "grpc", 64)));
+          o.saturation() > 0 ? o.saturation() : median(results.get(new Cell(chosen, "grpc", 64)));
       double s = saturation;
       log(
           String.format(
@@ -341,6 +348,26 @@ public final class BatchingBenchmark {
       }
     }
     return out;
+  }
+
+  /**
+   * The overload phase's config: the first delay's batching config with {@code
+   * --overload-instances}, or else {@link #bestBatching}.
+   */
+  private static ServerConfig overloadBase(
+      Options o, List<ServerConfig> configs, Map<Cell, List<Run>> results) {
+    if (o.overloadInstances() > 0) {
+      for (ServerConfig c : configs) {
+        if (c.batching()
+            && c.delay().equals(o.delays().get(0))
+            && c.instances() == o.overloadInstances()) {
+          return c;
+        }
+      }
+      throw new UsageException(
+          "--overload-instances " + o.overloadInstances() + " is not among --instances");
+    }
+    return bestBatching(o, configs, results);
   }
 
   /** The batching config of the first delay with the higher median gRPC calls/s at 64 clients. */
