@@ -167,22 +167,14 @@ final class KafkaEventSource implements EventSource {
           offsets(nextOffsets),
           (offsets, e) -> {
             if (e != null) {
-              done.completeExceptionally(
-                  new ScorelineException(
-                      ErrorCode.UNAVAILABLE,
-                      "Kafka offset commit for group " + group + " failed: " + e,
-                      e));
+              done.completeExceptionally(commitFailed(e));
             } else {
               nextOffsets.forEach((p, o) -> committed.merge(p, o, Math::max));
               done.complete(null);
             }
           });
     } catch (KafkaException e) {
-      done.completeExceptionally(
-          new ScorelineException(
-              ErrorCode.UNAVAILABLE,
-              "Kafka offset commit for group " + group + " failed: " + e,
-              e));
+      done.completeExceptionally(commitFailed(e));
     }
     return done;
   }
@@ -200,10 +192,14 @@ final class KafkaEventSource implements EventSource {
     try {
       consumer.commitSync(offsets(nextOffsets));
     } catch (KafkaException e) {
-      throw new ScorelineException(
-          ErrorCode.UNAVAILABLE, "Kafka offset commit for group " + group + " failed: " + e, e);
+      throw commitFailed(e);
     }
     nextOffsets.forEach((p, o) -> committed.merge(p, o, Math::max));
+  }
+
+  private ScorelineException commitFailed(Exception e) {
+    return new ScorelineException(
+        ErrorCode.UNAVAILABLE, "Kafka offset commit for group " + group + " failed: " + e, e);
   }
 
   @Override

@@ -54,7 +54,6 @@ public final class DynamicBatcher implements Scheduler {
   private final ArrayDeque<Pending>[] queues;
   private final List<Thread> workers = new ArrayList<>();
   private int queued;
-  private long queuedRows;
 
   /** Queued rows per priority level (index 0 = level 1, the highest). */
   private final long[] levelRows;
@@ -222,7 +221,6 @@ public final class DynamicBatcher implements Scheduler {
   /** Counts {@code p} into ({@code sign} +1) or out of (-1) the queue totals. */
   private void account(Pending p, int sign) {
     queued += sign;
-    queuedRows += sign * p.rows;
     levelRows[p.level] += sign * p.rows;
   }
 
