@@ -105,6 +105,7 @@ public final class Report {
           .append(" us):\n\n");
       sb.append("| batch | mode | p50 us | inproc p50 us | server-added p50 us | goal met |\n");
       sb.append("|---:|---|---:|---:|---:|---|\n");
+      List<String> floorLines = new ArrayList<>();
       for (int batch : options.batches()) {
         double base = medianP50(batch, 1, ServerVsInProcess.INPROC);
         for (String mode : ServerVsInProcess.SERVER_MODES) {
@@ -122,7 +123,29 @@ public final class Report {
                   p50,
                   base,
                   added,
-                  added <= ServerVsInProcess.GOAL_ADDED_P50_MICROS ? "yes" : "no"));
+                  mode.equals(ServerVsInProcess.GRPC_FLOOR)
+                      ? "(reference)"
+                      : added <= ServerVsInProcess.GOAL_ADDED_P50_MICROS ? "yes" : "no"));
+        }
+        if (options.modes().contains(ServerVsInProcess.GRPC)
+            && options.modes().contains(ServerVsInProcess.GRPC_FLOOR)) {
+          floorLines.add(
+              String.format(
+                  Locale.ROOT,
+                  "- batch %d: `grpc` p50 %.1f us - `grpc-floor` p50 %.1f us = %.1f us of"
+                      + " Scoreline's server work, the in-process call (%.1f us) included",
+                  batch,
+                  medianP50(batch, 1, ServerVsInProcess.GRPC),
+                  medianP50(batch, 1, ServerVsInProcess.GRPC_FLOOR),
+                  medianP50(batch, 1, ServerVsInProcess.GRPC)
+                      - medianP50(batch, 1, ServerVsInProcess.GRPC_FLOOR),
+                  base));
+        }
+      }
+      if (!floorLines.isEmpty()) {
+        sb.append("\nAt concurrency 1, against the bare transport (`grpc-floor`, medians):\n\n");
+        for (String line : floorLines) {
+          sb.append(line).append('\n');
         }
       }
     }
@@ -142,6 +165,7 @@ public final class Report {
           }
           double cps = median(get(batch, 16, mode), ClosedLoop.Result::callsPerSecond);
           boolean isGoal = mode.equals(ServerVsInProcess.GRPC);
+          boolean isFloor = mode.equals(ServerVsInProcess.GRPC_FLOOR);
           sb.append(
               String.format(
                   Locale.ROOT,
@@ -151,9 +175,11 @@ public final class Report {
                   cps,
                   base,
                   100 * cps / base,
-                  !isGoal
-                      ? "(no goal)"
-                      : cps / base >= ServerVsInProcess.GOAL_GRPC_RATIO_C16 ? "yes" : "no"));
+                  isFloor
+                      ? "(reference: the transport alone)"
+                      : !isGoal
+                          ? "(no goal)"
+                          : cps / base >= ServerVsInProcess.GOAL_GRPC_RATIO_C16 ? "yes" : "no"));
         }
       }
     }

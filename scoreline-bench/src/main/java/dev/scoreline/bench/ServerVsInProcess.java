@@ -14,7 +14,9 @@ import java.util.Map;
 /**
  * Issue #2's load driver: the same model scored in process and through the server (REST JSON, REST
  * binary, gRPC), side by side in one run, at several batch sizes and concurrencies. The server runs
- * in this JVM on an ephemeral loopback port, so client and server share the machine's cores.
+ * in this JVM on an ephemeral loopback port, so client and server share the machine's cores. The
+ * mode {@code grpc-floor} calls a bare Armeria gRPC server that answers from a prepared response
+ * ({@link GrpcFloor}): the transport's own cost on this machine, which no server can go below.
  *
  * <p>Run from the repository root after {@code ./mvnw -B -Dmaven.test.skip=true package -pl
  * scoreline-bench -am}:
@@ -33,8 +35,13 @@ public final class ServerVsInProcess {
   static final String REST_JSON = "rest-json";
   static final String REST_BINARY = "rest-binary";
   static final String GRPC = "grpc";
-  static final List<String> ALL_MODES = List.of(ORT, INPROC, REST_JSON, REST_BINARY, GRPC);
-  static final List<String> SERVER_MODES = List.of(REST_JSON, REST_BINARY, GRPC);
+
+  /** The transport alone: a bare Armeria gRPC server with prepared answers ({@link GrpcFloor}). */
+  static final String GRPC_FLOOR = "grpc-floor";
+
+  static final List<String> ALL_MODES =
+      List.of(ORT, INPROC, REST_JSON, REST_BINARY, GRPC, GRPC_FLOOR);
+  static final List<String> SERVER_MODES = List.of(REST_JSON, REST_BINARY, GRPC, GRPC_FLOOR);
 
   /** The goals of issue #2. */
   static final double GOAL_ADDED_P50_MICROS = 300;
@@ -218,7 +225,9 @@ public final class ServerVsInProcess {
             ServerLauncher.start(ServerLauncher.Options.defaults(repository).withPort(0));
         InProcessCallers.Ort ort = new InProcessCallers.Ort(repository);
         RestCallers.Transport http = RestCallers.transport(o.httpClient(), server.port());
-        GrpcCallers grpc = new GrpcCallers(server.port(), o.grpcChannels())) {
+        GrpcCallers grpc = new GrpcCallers(server.port(), o.grpcChannels());
+        GrpcFloor floor = new GrpcFloor();
+        GrpcCallers floorClient = new GrpcCallers(floor.port(), o.grpcChannels())) {
       log("server listening on 127.0.0.1:" + server.port() + ", model " + BenchModel.NAME);
 
       Map<String, Caller> callers = new LinkedHashMap<>();
@@ -240,6 +249,10 @@ public final class ServerVsInProcess {
               break;
             case GRPC:
               c = grpc.caller(batch);
+              break;
+            case GRPC_FLOOR:
+              floor.prepare(batch, InProcessCallers.manager(server.manager(), batch).call());
+              c = floorClient.caller(batch);
               break;
             default:
               throw new IllegalStateException(mode);
