@@ -276,6 +276,15 @@ public final class Tensor {
     if (!type.isFloatingPoint()) {
       return -1;
     }
+    if (type == DataType.FP32) { // the common case, checked on every request: no per-element switch
+      ByteBuffer b = data;
+      for (int i = 0; i < elementCount; i++) {
+        if ((b.getInt(i << 2) & 0x7fffffff) > 0x7f800000) { // exponent all ones, mantissa not 0
+          return i;
+        }
+      }
+      return -1;
+    }
     for (int i = 0; i < elementCount; i++) {
       if (Double.isNaN(TensorWriter.get(data, type, i))) {
         return i;

@@ -96,6 +96,31 @@ class TensorTest {
   }
 
   @Test
+  void firstNaN_fp32_findsEveryNaNEncodingAndNoOtherValue() {
+    float[] notNaN = {
+      0f,
+      -0f,
+      1f,
+      Float.MIN_VALUE,
+      Float.MAX_VALUE,
+      -Float.MAX_VALUE,
+      Float.POSITIVE_INFINITY,
+      Float.NEGATIVE_INFINITY
+    };
+    assertThat(Tensor.ofFloats("x", new long[] {notNaN.length}, notNaN).firstNaN()).isEqualTo(-1);
+    int[] nanBits = {0x7fc00000, 0xffc00000, 0x7f800001, 0xff800001, 0x7fffffff, 0xffffffff};
+    for (int bits : nanBits) {
+      float[] v = new float[9];
+      v[8] = Float.intBitsToFloat(bits);
+      assertThat(Tensor.ofFloats("x", new long[] {9}, v).firstNaN())
+          .as("NaN bits %08x", bits)
+          .isEqualTo(8);
+    }
+    // the same answers as the generic path through FP64
+    assertThat(Tensor.ofDoubles("x", new long[] {2}, 1.0, Double.NaN).firstNaN()).isEqualTo(1);
+  }
+
+  @Test
   void int64_keepsFullPrecision() {
     Tensor t = Tensor.ofLongs("x", new long[] {2}, Long.MAX_VALUE, Long.MIN_VALUE);
     assertThat(t.toLongArray()).containsExactly(Long.MAX_VALUE, Long.MIN_VALUE);
