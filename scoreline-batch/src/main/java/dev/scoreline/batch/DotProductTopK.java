@@ -27,12 +27,12 @@ import org.slf4j.LoggerFactory;
  * Where the JVM runs with {@code --add-modules jdk.incubator.vector} (the {@code scoreline}
  * launcher passes it), scores come from a register-blocked Vector API micro-kernel ({@link
  * VectorTopKKernel}: tiles of 4 users × 4 vectors of items, 64 items with AVX-512, held in
- * registers across all dimensions; each block's first 512 items are scored up front and only those
- * at or above a per-user floor are offered to the heaps). Without the module the plain loops below
- * score, on any JDK 17 without flags; they are also the reference the vector kernel is tested
- * against. The choice is made and logged once per JVM (INFO, logger {@code
- * dev.scoreline.batch.DotProductTopK}); {@link #kernel()} names it. Both give the same lists, bit
- * for bit.
+ * registers across all dimensions; items in order of descending norm, each block's first 2,048 of
+ * them scored up front and only those at or above a per-user floor offered to the heaps). Without
+ * the module the plain loops below score, on any JDK 17 without flags; they are also the reference
+ * the vector kernel is tested against. The choice is made and logged once per JVM (INFO, logger
+ * {@code dev.scoreline.batch.DotProductTopK}); {@link #kernel()} names it. Both give the same
+ * lists, bit for bit.
  *
  * <h2>How the plain kernel is fast</h2>
  *
@@ -409,8 +409,9 @@ public final class DotProductTopK {
     }
 
     /**
-     * The score an item must beat to enter user {@code i}'s list (slot {@code i} of the block): its
-     * worst entry once the list is full, else -∞.
+     * User {@code i}'s threshold (slot {@code i} of the block): its list's worst score once the
+     * list is full, else -∞. An item scoring below it cannot enter the list; one scoring above it
+     * enters it; one scoring equal to it enters it only on a lower item than the worst entry's.
      */
     float threshold(int i) {
       return thresholds[i];
@@ -432,19 +433,36 @@ public final class DotProductTopK {
     }
 
     /**
-     * {@link #scan} that offers only scores at or above {@code floor}: {@code floor} must be at
+     * Offers every item of a score row that reaches user {@code i}'s threshold, for a kernel that
+     * sees items in any order: {@code s[offset + j]} is the score of item {@code ids[at + j]}, for
+     * {@code j < n}. A score equal to the threshold is offered too (it may tie with the list's
+     * worst entry and win on the lower item), and the list then decides by score and item, so the
+     * result does not depend on the order of the items.
+     */
+    void scanIds(int i, float[] s, int offset, int n, int[] ids, int at) {
+      float t = thresholds[i];
+      for (int j = 0; j < n; j++) {
+        float v = s[offset + j];
+        if (v >= t) {
+          t = offer(i, ids[at + j], v);
+        }
+      }
+      thresholds[i] = t;
+    }
+
+    /**
+     * {@link #scanIds} that offers only scores at or above {@code floor}: {@code floor} must be at
      * most the K-th best score among the user's items so far (so that every item below it is out of
      * the list anyway), and the user must have no excluded items unless {@code floor} is -∞.
      */
-    void scanFrom(int i, float[] s, int offset, int valid, int base, float floor) {
-      float low = Math.nextDown(floor); // v > low is v >= floor
-      float t = Math.max(thresholds[i], low);
+    void scanIdsFrom(int i, float[] s, int offset, int n, int[] ids, int at, float floor) {
       float heapT = thresholds[i];
-      for (int j = 0; j < valid; j++) {
+      float t = Math.max(heapT, floor);
+      for (int j = 0; j < n; j++) {
         float v = s[offset + j];
-        if (v > t) {
-          heapT = offer(i, base + j, v);
-          t = Math.max(heapT, low);
+        if (v >= t) {
+          heapT = offer(i, ids[at + j], v);
+          t = Math.max(heapT, floor);
         }
       }
       thresholds[i] = heapT;
@@ -478,13 +496,18 @@ public final class DotProductTopK {
         // stale, lower threshold would let the next item replace a better list entry
         return size == k ? score(heap[o]) : Float.NEGATIVE_INFINITY;
       }
+      if (v == Float.NEGATIVE_INFINITY) { // reached an empty list's threshold; never ranked
+        return size == k ? score(heap[o]) : Float.NEGATIVE_INFINITY;
+      }
       long key = key(v, item);
       if (size < k) {
         siftUp(o, size, key);
         sizes[i] = ++size;
         return size == k ? score(heap[o]) : Float.NEGATIVE_INFINITY;
       }
-      siftDown(o, 0, k, key);
+      if (key > heap[o]) { // not so for a score equal to the worst entry's, on a higher item
+        siftDown(o, 0, k, key);
+      }
       return score(heap[o]);
     }
 

@@ -5,7 +5,8 @@ package dev.scoreline.batch;
  * item in its own layout of the item factors and offers the scores to the {@link
  * DotProductTopK.Scorer}'s lists. The plain loops inside {@link DotProductTopK} are the reference
  * and the fallback; an implementation must give bit-identical scores (the same fused multiply-adds
- * over dimensions {@code 0..dim-1}) and offer each user's items in ascending item order.
+ * over dimensions {@code 0..dim-1}) and offer every item that reaches a user's threshold ({@link
+ * DotProductTopK.Scorer#scanIds}: any order of items gives the same lists).
  *
  * <p>Plain Java on purpose: {@link DotProductTopK} only knows this interface, so a JVM without the
  * implementation's modules never loads the implementation (see {@link VectorTopKKernel}).

@@ -1,5 +1,7 @@
 package dev.scoreline.batch;
 
+import static jdk.incubator.vector.VectorOperators.GE;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -14,9 +16,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <h2>Layout</h2>
  *
  * The items are cut into <i>strips</i> of {@link #WIDTH} items ({@link #VECTORS} vectors of the
- * preferred species: 64 items with AVX-512). A strip is stored dimension-major and contiguous:
- * dimension {@code d} of item {@code x} of strip {@code s} is at {@code LEAD + (s * dim + d) *
- * WIDTH + x}. The last strip is padded with zero items, which are never offered.
+ * preferred species: 64 items with AVX-512), in order of descending norm ({@link
+ * #byDescendingNorm}; {@code ids[x]} is the item row at position {@code x}). A strip is stored
+ * dimension-major and contiguous: dimension {@code d} of the item at position {@code x} of strip
+ * {@code s} is at {@code LEAD + (s * dim + d) * WIDTH + x}. The last strip is padded with zero
+ * items, which are never offered.
  *
  * <h2>Micro-kernel</h2>
  *
@@ -27,30 +31,38 @@ import jdk.incubator.vector.VectorSpecies;
  * Each accumulator starts at zero and takes {@code fma(u[d], v[d], acc)} for {@code d = 0, 1, ...}:
  * exactly {@link DotProductTopK}'s order, so every score is bit-identical to the plain path and to
  * {@link DotProductTopK#referenceTopK}. The finished tile is compared with each user's current
- * threshold (its K-th best so far) by one vector compare per vector; only a vector with a lane
- * above it is stored, and its lanes from the first to the last one above are scanned in scalar
- * code, which offers the items in ascending order.
+ * threshold (its K-th best so far) by one vector compare per vector; only a vector with a lane at
+ * or above it is stored, and its lanes from the first to the last one at or above are scanned in
+ * scalar code.
  *
  * <p>The loop runs strip by strip, and within a strip over the block's users: one strip (16 KiB at
- * 64 dimensions) stays in L1 while the block's user rows stream past it, and every user sees its
- * items in ascending order.
+ * 64 dimensions) stays in L1 while the block's user rows stream past it.
+ *
+ * <h2>Order of the items, and ties</h2>
+ *
+ * An exact top-K that sees a user's items one by one must offer every item that reaches the K-th
+ * best so far: about {@code K (1 + ln(N / K))} items when the scores come in no particular order
+ * (350 of 20,000 items for K = 50). Items with a larger norm score higher on average, so seen first
+ * they raise the thresholds early and fewer items reach the lists (about a fifth fewer for Gaussian
+ * factors, more for trained factors, where the norm follows popularity). Since the items no longer
+ * come in ascending row order, a score equal to a user's threshold is offered too (it wins a tie
+ * against the list's worst entry when its row is lower), and the list ranks by score and row alone:
+ * the lists do not depend on the order.
  *
  * <h2>The first strips, without a heap walk per item</h2>
  *
- * An exact top-K that sees a user's items one by one must offer every item that beats the K-th best
- * so far: about {@code K (1 + ln(N / K))} items for scores in no particular order (350 of 20,000
- * items for K = 50), and most of them early, while the K-th best is still low (166 of those 350
- * among the first 512 items). So the first {@link #BOOT_STRIPS} strips are scored for the whole
- * block into a scratch buffer without any top-K work; then, per user, a <i>floor</i> is found from
- * those scores alone: a value with at least K scores at or above it (so the user's K-th best is at
- * or above it), from the least of the lane-wise maxima of K / lanes groups of vectors, raised by
+ * Most of those offers come early, while the K-th best is still low. So the first {@link
+ * #BOOT_STRIPS} strips (2,048 items; at most half the strips) are scored for a group of users into
+ * a scratch buffer without any top-K work; then, per user, a <i>floor</i> is found from those
+ * scores alone: a value with at least K scores at or above it (so the user's K-th best is at or
+ * above it), from the least of the lane-wise maxima of K / lanes groups of vectors, raised by
  * bisection with vector compares and counts until at most 1.25 K scores remain above it. Only the
- * items at or above the floor are offered, in ascending order, to the user's heap (about K of them
- * instead of about 3 K), which leaves exactly the heap and threshold the item-by-item path would
- * have left; the remaining strips then run as above. A user with excluded items gets no floor (an
- * excluded item could hold a place above it): its first strips' items are offered one by one as
- * elsewhere. No strips are scored up front when K is more than a quarter of their items or the
- * catalog is not larger than them.
+ * items at or above the floor are offered to the user's heap (about K of them instead of about 5
+ * K), which leaves exactly the heap and threshold the item-by-item path would have left; the
+ * remaining strips then run as above. A user with excluded items gets no floor (an excluded item
+ * could hold a place above it): its first strips' items are offered one by one as elsewhere. No
+ * strips are scored up front when K is more than a quarter of their items. Users go through this in
+ * groups whose buffer (256 KiB) and strips stay in L2.
  *
  * <p>Immutable; {@link #score} may run on several threads at once.
  */
@@ -83,6 +95,12 @@ final class VectorTopKKernel implements TopKKernel {
   private final int strips;
   private final float[] packed;
 
+  /** The item row at each position of the strips: items in order of descending norm. */
+  private final int[] ids;
+
+  /** Strips scored up front per block (see the class comment), or 0. */
+  private final int bootStrips;
+
   /** Whether this JVM's preferred vector shape is wide enough for the kernel to pay off. */
   static boolean supported() {
     return LANES >= 8;
@@ -114,13 +132,40 @@ final class VectorTopKKernel implements TopKKernel {
           items + " items × " + dim + " dimensions do not fit in one array of strips");
     }
     this.packed = new float[(int) length];
-    for (int i = 0; i < items; i++) {
-      int o = LEAD + (i / WIDTH) * dim * WIDTH + i % WIDTH;
-      int f = i * dim;
+    this.ids = byDescendingNorm(itemFactors, items, dim);
+    for (int x = 0; x < items; x++) {
+      int o = LEAD + (x / WIDTH) * dim * WIDTH + x % WIDTH;
+      int f = ids[x] * dim;
       for (int d = 0; d < dim; d++) {
         packed[o + d * WIDTH] = itemFactors[f + d];
       }
     }
+    this.bootStrips = Math.min(BOOT_STRIPS, strips / 2);
+  }
+
+  /**
+   * The item rows ordered by descending squared norm (ties by row): the items most likely to score
+   * high for any user come first, so the users' thresholds rise early and fewer items reach the
+   * lists. Any order gives the same lists; this one only makes them cheaper.
+   */
+  static int[] byDescendingNorm(float[] itemFactors, int items, int dim) {
+    long[] keys = new long[items];
+    for (int i = 0; i < items; i++) {
+      float n = 0f;
+      for (int d = 0; d < dim; d++) {
+        float x = itemFactors[i * dim + d];
+        n = Math.fma(x, x, n);
+      }
+      // NaN and +∞ norms first (any place is correct); non-negative floats order as their bits
+      int bits = Float.isNaN(n) ? Integer.MAX_VALUE : Float.floatToRawIntBits(n);
+      keys[i] = ((long) (Integer.MAX_VALUE - bits) << 32) | i;
+    }
+    java.util.Arrays.sort(keys);
+    int[] ids = new int[items];
+    for (int x = 0; x < items; x++) {
+      ids[x] = (int) keys[x];
+    }
+    return ids;
   }
 
   @Override
@@ -133,10 +178,9 @@ final class VectorTopKKernel implements TopKKernel {
     float[] spill = new float[USERS * WIDTH];
     int stripFloats = dim * WIDTH;
     int first = 0;
-    int m = BOOT_STRIPS * WIDTH;
-    if (strips > BOOT_STRIPS && scorer.k() * 4 <= m) {
-      bootstrap(scorer, userFactors, from, n, spill);
-      first = BOOT_STRIPS;
+    if (bootStrips > 0 && scorer.k() * 4 <= bootStrips * WIDTH) {
+      bootstrap(scorer, userFactors, from, n);
+      first = bootStrips;
     }
     for (int s = first; s < strips; s++) {
       int po = LEAD + s * stripFloats;
@@ -153,37 +197,45 @@ final class VectorTopKKernel implements TopKKernel {
   }
 
   /**
-   * Strips scored up front for every user of a block (see the class comment): 512 items with
-   * AVX-512, a 256 KiB buffer for a block of 128 users. 8 and 16 measured alike (single thread,
-   * alternating JVMs), both 5–10 % faster than none.
+   * Strips scored up front per block at most (see the class comment): 2,048 items with AVX-512, and
+   * at most half the catalog's strips.
    */
-  static final int BOOT_STRIPS = 8;
+  static final int BOOT_STRIPS = 32;
 
-  private void bootstrap(
-      DotProductTopK.Scorer scorer, float[] userFactors, int from, int n, float[] spill) {
-    int m = BOOT_STRIPS * WIDTH;
-    float[] buf = scorer.kernelScratch(n * m);
+  /** Floats of the up-front scores of one group of users: 256 KiB, which stays in L2. */
+  private static final int BOOT_BUFFER = 64 * 1024;
+
+  private void bootstrap(DotProductTopK.Scorer scorer, float[] userFactors, int from, int n) {
+    int m = bootStrips * WIDTH;
+    // groups of users small enough that their up-front scores stay in L2; the group's strips too,
+    // while every group of the block is scored against them
+    int group = Math.max(USERS, BOOT_BUFFER / m / USERS * USERS);
+    float[] buf = scorer.kernelScratch(Math.min(n, group) * m);
     int stripFloats = dim * WIDTH;
-    for (int s = 0; s < BOOT_STRIPS; s++) {
-      int po = LEAD + s * stripFloats;
-      int i = 0;
-      for (; i + USERS <= n; i += USERS) {
-        bootTile(userFactors, (from + i) * dim, po, buf, i * m + s * WIDTH, m);
-      }
-      for (; i < n; i++) {
-        bootTile1(userFactors, (from + i) * dim, po, buf, i * m + s * WIDTH);
-      }
-    }
     int k = scorer.k();
-    for (int i = 0; i < n; i++) {
-      int o = i * m;
-      float floor = scorer.hasExclusions(i) ? Float.NEGATIVE_INFINITY : floor(buf, o, m, k);
-      for (int c = 0; c < m; c += LANES) {
-        VectorMask<Float> hit =
-            FloatVector.fromArray(SPECIES, buf, o + c).compare(VectorOperators.GE, floor);
-        if (hit.anyTrue()) {
-          int f = hit.firstTrue();
-          scorer.scanFrom(i, buf, o + c + f, hit.lastTrue() + 1 - f, c + f, floor);
+    for (int g = 0; g < n; g += group) {
+      int gn = Math.min(group, n - g);
+      for (int s = 0; s < bootStrips; s++) {
+        int po = LEAD + s * stripFloats;
+        int i = 0;
+        for (; i + USERS <= gn; i += USERS) {
+          bootTile(userFactors, (from + g + i) * dim, po, buf, i * m + s * WIDTH, m);
+        }
+        for (; i < gn; i++) {
+          bootTile1(userFactors, (from + g + i) * dim, po, buf, i * m + s * WIDTH);
+        }
+      }
+      for (int i = 0; i < gn; i++) {
+        int user = g + i;
+        int o = i * m;
+        float floor = scorer.hasExclusions(user) ? Float.NEGATIVE_INFINITY : floor(buf, o, m, k);
+        for (int c = 0; c < m; c += LANES) {
+          VectorMask<Float> hit =
+              FloatVector.fromArray(SPECIES, buf, o + c).compare(VectorOperators.GE, floor);
+          if (hit.anyTrue()) {
+            int f = hit.firstTrue();
+            scorer.scanIdsFrom(user, buf, o + c + f, hit.lastTrue() + 1 - f, ids, c + f, floor);
+          }
         }
       }
     }
@@ -198,13 +250,27 @@ final class VectorTopKKernel implements TopKKernel {
     int vectors = m / LANES;
     // each lane of each group's max is the best of a distinct set of items, so at least
     // groups × LANES >= k items score at or above the least of them
+    // (four partial maxima per group and four partial counts below: independent chains, so the
+    // loops are not bound by the latency of one max or add per vector)
     FloatVector low = FloatVector.broadcast(SPECIES, Float.POSITIVE_INFINITY);
     FloatVector high = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
     for (int g = 0; g < groups; g++) {
-      FloatVector max = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
-      for (int v = g * vectors / groups; v < (g + 1) * vectors / groups; v++) {
-        max = max.max(FloatVector.fromArray(SPECIES, s, o + v * LANES));
+      FloatVector m0 = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+      FloatVector m1 = m0;
+      FloatVector m2 = m0;
+      FloatVector m3 = m0;
+      int v = g * vectors / groups;
+      int end = (g + 1) * vectors / groups;
+      for (; v + 4 <= end; v += 4) {
+        m0 = m0.max(FloatVector.fromArray(SPECIES, s, o + v * LANES));
+        m1 = m1.max(FloatVector.fromArray(SPECIES, s, o + (v + 1) * LANES));
+        m2 = m2.max(FloatVector.fromArray(SPECIES, s, o + (v + 2) * LANES));
+        m3 = m3.max(FloatVector.fromArray(SPECIES, s, o + (v + 3) * LANES));
       }
+      for (; v < end; v++) {
+        m0 = m0.max(FloatVector.fromArray(SPECIES, s, o + v * LANES));
+      }
+      FloatVector max = m0.max(m1).max(m2.max(m3));
       low = low.min(max);
       high = high.max(max);
     }
@@ -220,13 +286,25 @@ final class VectorTopKKernel implements TopKKernel {
       if (!(mid > lo && mid < hi)) {
         break;
       }
-      FloatVector count = zero;
-      for (int c = 0; c < m; c += LANES) {
-        VectorMask<Float> ge =
-            FloatVector.fromArray(SPECIES, s, o + c).compare(VectorOperators.GE, mid);
-        count = count.add(zero.blend(one, ge));
+      FloatVector c0 = zero;
+      FloatVector c1 = zero;
+      FloatVector c2 = zero;
+      FloatVector c3 = zero;
+      for (int c = 0; c < m; c += 4 * LANES) { // m is a whole number of strips
+        c0 = c0.add(zero.blend(one, FloatVector.fromArray(SPECIES, s, o + c).compare(GE, mid)));
+        c1 =
+            c1.add(
+                zero.blend(one, FloatVector.fromArray(SPECIES, s, o + c + LANES).compare(GE, mid)));
+        c2 =
+            c2.add(
+                zero.blend(
+                    one, FloatVector.fromArray(SPECIES, s, o + c + 2 * LANES).compare(GE, mid)));
+        c3 =
+            c3.add(
+                zero.blend(
+                    one, FloatVector.fromArray(SPECIES, s, o + c + 3 * LANES).compare(GE, mid)));
       }
-      float above = count.reduceLanes(VectorOperators.ADD);
+      float above = c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD);
       if (above >= k) {
         lo = mid;
         if (above <= k + (k >> 2)) {
@@ -398,45 +476,45 @@ final class VectorTopKKernel implements TopKKernel {
     // alternating runs of the batch bench's local phase)
     VectorMask<Float> m;
     float t0 = scorer.threshold(i + 0);
-    m = a00.compare(VectorOperators.GT, t0);
+    m = a00.compare(VectorOperators.GE, t0);
     if (m.anyTrue()) {
       a00.intoArray(spill, 0);
       t0 = scan(scorer, i + 0, spill, 0, 0, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a01.compare(VectorOperators.GT, t0);
+    m = a01.compare(VectorOperators.GE, t0);
     if (m.anyTrue()) {
       a01.intoArray(spill, LANES);
       t0 = scan(scorer, i + 0, spill, LANES, 1, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a02.compare(VectorOperators.GT, t0);
+    m = a02.compare(VectorOperators.GE, t0);
     if (m.anyTrue()) {
       a02.intoArray(spill, 2 * LANES);
       t0 = scan(scorer, i + 0, spill, 2 * LANES, 2, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a03.compare(VectorOperators.GT, t0);
+    m = a03.compare(VectorOperators.GE, t0);
     if (m.anyTrue()) {
       a03.intoArray(spill, 3 * LANES);
       t0 = scan(scorer, i + 0, spill, 3 * LANES, 3, m.firstTrue(), m.lastTrue(), base, valid);
     }
     float t1 = scorer.threshold(i + 1);
-    m = a10.compare(VectorOperators.GT, t1);
+    m = a10.compare(VectorOperators.GE, t1);
     if (m.anyTrue()) {
       a10.intoArray(spill, WIDTH);
       t1 = scan(scorer, i + 1, spill, WIDTH, 0, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a11.compare(VectorOperators.GT, t1);
+    m = a11.compare(VectorOperators.GE, t1);
     if (m.anyTrue()) {
       a11.intoArray(spill, WIDTH + LANES);
       t1 = scan(scorer, i + 1, spill, WIDTH + LANES, 1, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a12.compare(VectorOperators.GT, t1);
+    m = a12.compare(VectorOperators.GE, t1);
     if (m.anyTrue()) {
       a12.intoArray(spill, WIDTH + 2 * LANES);
       t1 =
           scan(
               scorer, i + 1, spill, WIDTH + 2 * LANES, 2, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a13.compare(VectorOperators.GT, t1);
+    m = a13.compare(VectorOperators.GE, t1);
     if (m.anyTrue()) {
       a13.intoArray(spill, WIDTH + 3 * LANES);
       t1 =
@@ -444,19 +522,19 @@ final class VectorTopKKernel implements TopKKernel {
               scorer, i + 1, spill, WIDTH + 3 * LANES, 3, m.firstTrue(), m.lastTrue(), base, valid);
     }
     float t2 = scorer.threshold(i + 2);
-    m = a20.compare(VectorOperators.GT, t2);
+    m = a20.compare(VectorOperators.GE, t2);
     if (m.anyTrue()) {
       a20.intoArray(spill, 2 * WIDTH);
       t2 = scan(scorer, i + 2, spill, 2 * WIDTH, 0, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a21.compare(VectorOperators.GT, t2);
+    m = a21.compare(VectorOperators.GE, t2);
     if (m.anyTrue()) {
       a21.intoArray(spill, 2 * WIDTH + LANES);
       t2 =
           scan(
               scorer, i + 2, spill, 2 * WIDTH + LANES, 1, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a22.compare(VectorOperators.GT, t2);
+    m = a22.compare(VectorOperators.GE, t2);
     if (m.anyTrue()) {
       a22.intoArray(spill, 2 * WIDTH + 2 * LANES);
       t2 =
@@ -471,7 +549,7 @@ final class VectorTopKKernel implements TopKKernel {
               base,
               valid);
     }
-    m = a23.compare(VectorOperators.GT, t2);
+    m = a23.compare(VectorOperators.GE, t2);
     if (m.anyTrue()) {
       a23.intoArray(spill, 2 * WIDTH + 3 * LANES);
       t2 =
@@ -487,19 +565,19 @@ final class VectorTopKKernel implements TopKKernel {
               valid);
     }
     float t3 = scorer.threshold(i + 3);
-    m = a30.compare(VectorOperators.GT, t3);
+    m = a30.compare(VectorOperators.GE, t3);
     if (m.anyTrue()) {
       a30.intoArray(spill, 3 * WIDTH);
       t3 = scan(scorer, i + 3, spill, 3 * WIDTH, 0, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a31.compare(VectorOperators.GT, t3);
+    m = a31.compare(VectorOperators.GE, t3);
     if (m.anyTrue()) {
       a31.intoArray(spill, 3 * WIDTH + LANES);
       t3 =
           scan(
               scorer, i + 3, spill, 3 * WIDTH + LANES, 1, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a32.compare(VectorOperators.GT, t3);
+    m = a32.compare(VectorOperators.GE, t3);
     if (m.anyTrue()) {
       a32.intoArray(spill, 3 * WIDTH + 2 * LANES);
       t3 =
@@ -514,7 +592,7 @@ final class VectorTopKKernel implements TopKKernel {
               base,
               valid);
     }
-    m = a33.compare(VectorOperators.GT, t3);
+    m = a33.compare(VectorOperators.GE, t3);
     if (m.anyTrue()) {
       a33.intoArray(spill, 3 * WIDTH + 3 * LANES);
       t3 =
@@ -535,7 +613,7 @@ final class VectorTopKKernel implements TopKKernel {
    * Scans vector {@code c} of a user's strip, stored at {@code spill[offset..]}, and returns the
    * user's new threshold. The strip's padding lanes (from {@code valid}) are never offered.
    */
-  private static float scan(
+  private float scan(
       DotProductTopK.Scorer scorer,
       int i,
       float[] spill,
@@ -546,7 +624,7 @@ final class VectorTopKKernel implements TopKKernel {
       int base,
       int valid) {
     int end = Math.min(last + 1, valid - c * LANES);
-    scorer.scan(i, spill, offset + first, end - first, base + c * LANES + first);
+    scorer.scanIds(i, spill, offset + first, end - first, ids, base + c * LANES + first);
     return scorer.threshold(i);
   }
 
@@ -575,22 +653,22 @@ final class VectorTopKKernel implements TopKKernel {
     }
     float t = scorer.threshold(i);
     VectorMask<Float> m;
-    m = a0.compare(VectorOperators.GT, t);
+    m = a0.compare(VectorOperators.GE, t);
     if (m.anyTrue()) {
       a0.intoArray(spill, 0);
       t = scan(scorer, i, spill, 0, 0, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a1.compare(VectorOperators.GT, t);
+    m = a1.compare(VectorOperators.GE, t);
     if (m.anyTrue()) {
       a1.intoArray(spill, LANES);
       t = scan(scorer, i, spill, LANES, 1, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a2.compare(VectorOperators.GT, t);
+    m = a2.compare(VectorOperators.GE, t);
     if (m.anyTrue()) {
       a2.intoArray(spill, 2 * LANES);
       t = scan(scorer, i, spill, 2 * LANES, 2, m.firstTrue(), m.lastTrue(), base, valid);
     }
-    m = a3.compare(VectorOperators.GT, t);
+    m = a3.compare(VectorOperators.GE, t);
     if (m.anyTrue()) {
       a3.intoArray(spill, 3 * LANES);
       scan(scorer, i, spill, 3 * LANES, 3, m.firstTrue(), m.lastTrue(), base, valid);

@@ -117,6 +117,67 @@ class DotProductTopKKernelTest {
   }
 
   @Test
+  void vectorKernel_tiesBetweenItemsOfDifferentNorms_lowerRowWinsAsInReference() {
+    assumeThat(MODULE).as("run with --add-modules jdk.incubator.vector").isTrue();
+    Random rnd = new Random(16);
+    int m = 3000; // enough strips for the up-front ones
+    int n = 40;
+    int dim = 3;
+    // the score of user (a, 0, 0) is a × the item's first factor, one of 8 values: ties everywhere;
+    // the other factors only change the norm, so the kernel's norm order is not the row order and
+    // tied items with a higher row come first
+    float[] items = new float[m * dim];
+    for (int i = 0; i < m; i++) {
+      items[i * dim] = rnd.nextInt(8) * 0.25f;
+      items[i * dim + 1] = (float) rnd.nextGaussian() * 3f;
+      items[i * dim + 2] = (float) rnd.nextGaussian() * 3f;
+    }
+    float[] users = DotProductTopKTest.gaussian(rnd, n * dim);
+    for (int u = 0; u < n; u += 2) {
+      users[u * dim] = 1f + u;
+      users[u * dim + 1] = 0f;
+      users[u * dim + 2] = 0f;
+    }
+    int[][] excluded = new int[n][];
+    excluded[4] = IntStream.range(0, m).filter(i -> i % 5 == 0).toArray();
+    Exclusions ex = Exclusions.of(excluded);
+    for (int k : new int[] {1, 50, 300}) {
+      assertSameLists(items, m, users, n, dim, k, 40, ex);
+    }
+  }
+
+  @Test
+  void vectorKernel_severalGroupsOfUpFrontScores_bitIdenticalToPlainAndReference() {
+    assumeThat(MODULE).as("run with --add-modules jdk.incubator.vector").isTrue();
+    Random rnd = new Random(17);
+    int m = 4200; // all the up-front strips, and users in groups of 32 for them
+    int n = 150;
+    int dim = 8;
+    float[] items = DotProductTopKTest.gaussian(rnd, m * dim);
+    float[] users = DotProductTopKTest.gaussian(rnd, n * dim);
+    int[][] excluded = new int[n][];
+    excluded[40] = new int[] {0, 5, 77, 1000, 4199};
+    Exclusions ex = Exclusions.of(excluded);
+    for (int k : new int[] {10, 50, 512}) {
+      assertSameLists(items, m, users, n, dim, k, 75, ex); // groups of 32, 32 and 11 users
+    }
+  }
+
+  @Test
+  void itemOrder_isDescendingNormWithTiesByRow_andAPermutation() {
+    assumeThat(MODULE).as("run with --add-modules jdk.incubator.vector").isTrue();
+    float[] items = {
+      1f, 0f, // row 0: norm 1
+      0f, 3f, // row 1: norm 9
+      0f, 1f, // row 2: norm 1, ties with row 0
+      Float.NaN, 0f, // row 3: NaN first
+      0f, 0f, // row 4: 0
+      2f, 2f, // row 5: 8
+    };
+    assertThat(VectorTopKKernel.byDescendingNorm(items, 6, 2)).containsExactly(3, 1, 5, 0, 2, 4);
+  }
+
+  @Test
   void vectorKernel_compiledByC2_bitIdenticalToReference() {
     assumeThat(MODULE).as("run with --add-modules jdk.incubator.vector").isTrue();
     Random rnd = new Random(13);
