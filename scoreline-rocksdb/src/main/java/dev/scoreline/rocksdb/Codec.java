@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,6 +71,64 @@ final class Codec {
     at += name.length;
     at = writeVarint(out, at, value.length);
     System.arraycopy(value, 0, out, at, value.length);
+    return out;
+  }
+
+  /**
+   * Where the value of the field whose UTF-8 name is {@code name} lies in an encoded record,
+   * scanning it without decoding: {@code (start << 32) | length} of the value (after its length
+   * varint). -1 when the record has no such field, has it more than once, or is not a well-formed
+   * record (wrong format byte, truncated, trailing bytes): the caller then takes the decoding path,
+   * which reports a malformed record. Only for ASCII names, whose byte equality is exactly the
+   * equality of the decoded names.
+   */
+  static long locateField(byte[] data, byte[] name) {
+    if (data == null || data.length == 0 || data[0] != RECORD_FORMAT) {
+      return -1;
+    }
+    long found = -1;
+    try {
+      Reader r = new Reader(data, 1);
+      int count = r.varint();
+      for (int i = 0; i < count; i++) {
+        int nameLen = r.varint();
+        if (nameLen > data.length - r.at) {
+          return -1;
+        }
+        boolean match = Arrays.equals(data, r.at, r.at + nameLen, name, 0, name.length);
+        r.at += nameLen;
+        int lenAt = r.at;
+        int valueLen = r.varint();
+        if (valueLen > data.length - r.at || r.at - lenAt != varintSize(valueLen)) {
+          return -1; // (a non-minimal length varint: Codec never writes one)
+        }
+        if (match) {
+          if (found >= 0) {
+            return -1;
+          }
+          found = ((long) r.at << 32) | valueLen;
+        }
+        r.at += valueLen;
+      }
+      return r.at == data.length ? found : -1;
+    } catch (ScorelineException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * The record {@code data} with the value at {@code start} ({@code length} bytes, as {@link
+   * #locateField} found it) replaced by {@code value}: the same bytes as decoding the record,
+   * putting the field and encoding it again, with one copy.
+   */
+  static byte[] replaceField(byte[] data, int start, int length, byte[] value) {
+    int lenAt = start - varintSize(length);
+    int tail = data.length - (start + length);
+    byte[] out = new byte[lenAt + varintSize(value.length) + value.length + tail];
+    System.arraycopy(data, 0, out, 0, lenAt);
+    int at = writeVarint(out, lenAt, value.length);
+    System.arraycopy(value, 0, out, at, value.length);
+    System.arraycopy(data, start + length, out, at + value.length, tail);
     return out;
   }
 

@@ -342,6 +342,29 @@ public final class RocksDbKvStore implements KvStore {
             applied++;
             continue;
           }
+          if (keyWrites.size() == 1 && storedRecord != null) {
+            // one write onto a stored record that has the field (the steady state of feature and
+            // result writes): compare and splice in place, the same bytes as the decoding path
+            FieldWrite w = keyWrites.get(0);
+            byte[] name = asciiName(w.field());
+            long at = name == null ? -1 : Codec.locateField(storedRecord, name);
+            if (at >= 0 && (int) at >= KvStore.STAMP_BYTES) {
+              int start = (int) (at >>> 32);
+              if (Arrays.compareUnsigned(
+                      w.value(),
+                      0,
+                      KvStore.STAMP_BYTES,
+                      storedRecord,
+                      start,
+                      start + KvStore.STAMP_BYTES)
+                  >= 0) {
+                batch.put(
+                    physicalKey, Codec.replaceField(storedRecord, start, (int) at, w.value()));
+                applied++;
+              }
+              continue;
+            }
+          }
           LinkedHashMap<String, byte[]> record = Codec.decodeRecord(storedRecord);
           int before = applied;
           for (int j = 0, n = keyWrites.size(); j < n; j++) {
@@ -370,6 +393,16 @@ public final class RocksDbKvStore implements KvStore {
         }
       }
     }
+  }
+
+  /** The UTF-8 bytes of an ASCII field name, or null when it has other characters. */
+  private static byte[] asciiName(String field) {
+    for (int i = 0, n = field.length(); i < n; i++) {
+      if (field.charAt(i) >= 0x80) {
+        return null;
+      }
+    }
+    return field.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   }
 
   private static int stripe(int hash) {

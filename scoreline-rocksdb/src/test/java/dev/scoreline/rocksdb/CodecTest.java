@@ -43,6 +43,60 @@ class CodecTest {
   }
 
   @Test
+  void replaceField_givesTheBytesOfDecodingPuttingAndEncoding() {
+    // value lengths on both sides of the one/two-byte varint boundary, the field first, in the
+    // middle and last
+    for (int oldSize : new int[] {16, 127, 128, 300}) {
+      for (int newSize : new int[] {16, 127, 128, 20_000}) {
+        for (String target : List.of("a", "view", "z")) {
+          LinkedHashMap<String, byte[]> fields = new LinkedHashMap<>();
+          fields.put("a", filled(oldSize, 1));
+          fields.put("view", filled(oldSize + 3, 2));
+          fields.put("z", filled(5, 3));
+          byte[] stored = Codec.encodeRecord(fields);
+          byte[] value = filled(newSize, 9);
+
+          long at = Codec.locateField(stored, target.getBytes(UTF_8));
+          byte[] spliced = Codec.replaceField(stored, (int) (at >>> 32), (int) at, value);
+
+          LinkedHashMap<String, byte[]> expected = Codec.decodeRecord(stored);
+          assertThat((int) at).isEqualTo(expected.get(target).length);
+          expected.put(target, value);
+          assertThat(spliced).isEqualTo(Codec.encodeRecord(expected));
+        }
+      }
+    }
+  }
+
+  @Test
+  void locateField_isNegative_forAMissingOrRepeatedFieldAndMalformedRecords() {
+    LinkedHashMap<String, byte[]> fields = new LinkedHashMap<>();
+    fields.put("a", new byte[20]);
+    byte[] stored = Codec.encodeRecord(fields);
+    // format, 2 fields, "a" = {7}, "a" = {8}; the value of the only "a" starts at 5
+    byte[] twice = {1, 2, 1, 'a', 1, 7, 1, 'a', 1, 8};
+    byte[] trailing = Arrays.copyOf(stored, stored.length + 1);
+    byte[] truncated = Arrays.copyOf(stored, stored.length - 1);
+    byte[] otherFormat = stored.clone();
+    otherFormat[0] = 2;
+
+    assertThat(Codec.locateField(stored, "a".getBytes(UTF_8))).isEqualTo((5L << 32) | 20);
+    assertThat(Codec.locateField(stored, "b".getBytes(UTF_8))).isEqualTo(-1);
+    assertThat(Codec.locateField(stored, "ab".getBytes(UTF_8))).isEqualTo(-1);
+    assertThat(Codec.locateField(twice, "a".getBytes(UTF_8))).isEqualTo(-1);
+    assertThat(Codec.locateField(trailing, "a".getBytes(UTF_8))).isEqualTo(-1);
+    assertThat(Codec.locateField(truncated, "a".getBytes(UTF_8))).isEqualTo(-1);
+    assertThat(Codec.locateField(otherFormat, "a".getBytes(UTF_8))).isEqualTo(-1);
+    assertThat(Codec.locateField(new byte[0], "a".getBytes(UTF_8))).isEqualTo(-1);
+  }
+
+  private static byte[] filled(int size, int b) {
+    byte[] v = new byte[size];
+    Arrays.fill(v, (byte) b);
+    return v;
+  }
+
+  @Test
   void record_null_decodesEmpty() {
     assertThat(Codec.decodeRecord(null)).isEmpty();
     assertThat(Codec.readRecord(null)).isEmpty();

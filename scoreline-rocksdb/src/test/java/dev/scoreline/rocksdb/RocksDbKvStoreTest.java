@@ -12,6 +12,7 @@ import dev.scoreline.core.kv.Stamps;
 import dev.scoreline.testing.KvStoreContract;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -100,6 +101,27 @@ class RocksDbKvStoreTest extends KvStoreContract {
     assertThat(payload(r.get(2).get("w"))).isEqualTo("w@1");
     assertThat(payload(r.get(3).get("v"))).isEqualTo("old@10");
     assertThat(payload(r.get(3).get("w"))).isEqualTo("w@3");
+  }
+
+  @Test
+  void mergeRecords_oneWriteOntoAStoredField_keepsTheOtherFields_andTheRecordLayout() {
+    store.mergeRecords(
+        "ns",
+        List.of(
+            field("e", "profile", 5, "p@5"),
+            field("e", "velocity", 5, "v@5"),
+            field("e", "last", 5, "l@5")));
+
+    int newer = store.mergeRecords("ns", List.of(field("e", "velocity", 6, "v@6, longer")));
+    int older = store.mergeRecords("ns", List.of(field("e", "profile", 4, "p@4")));
+    int same = store.mergeRecords("ns", List.of(field("e", "last", 5, "l@5 again")));
+
+    assertThat(new int[] {newer, older, same}).containsExactly(1, 0, 1);
+    LinkedHashMap<String, byte[]> expected = new LinkedHashMap<>();
+    expected.put("profile", value(Stamps.stamp(5, 0), "p@5"));
+    expected.put("velocity", value(Stamps.stamp(6, 0), "v@6, longer"));
+    expected.put("last", value(Stamps.stamp(5, 0), "l@5 again"));
+    assertThat(store.multiGet("ns", keys("e")).get(0)).isEqualTo(Codec.encodeRecord(expected));
   }
 
   @Test

@@ -308,14 +308,39 @@ final class EntityState {
         }
       case DISTINCT:
         {
-          Set<Object> seen = new HashSet<>();
-          for (int i = n - 1; i >= 0 && entries.get(i).micros() > from; i--) {
+          // a state keeps a few entries: a linear scan with equals counts what a HashSet would,
+          // without the set and its boxed keys; a set only for long windows
+          int inWindow = 0;
+          while (inWindow < n && entries.get(n - 1 - inWindow).micros() > from) {
+            inWindow++;
+          }
+          if (inWindow > 16) {
+            Set<Object> seen = new HashSet<>();
+            for (int i = n - 1; i >= n - inWindow; i--) {
+              Object v = entries.get(i).values()[a.fieldIndex()];
+              if (v != null) {
+                seen.add(distinctValue(v));
+              }
+            }
+            return typed(a.type(), seen.size());
+          }
+          int distinct = 0;
+          for (int i = n - 1; i >= n - inWindow; i--) {
             Object v = entries.get(i).values()[a.fieldIndex()];
-            if (v != null) {
-              seen.add(v instanceof Number num && !(v instanceof Double) ? num.longValue() : v);
+            if (v == null) {
+              continue;
+            }
+            Object d = distinctValue(v);
+            boolean before = false;
+            for (int j = n - 1; j > i && !before; j--) {
+              Object w = entries.get(j).values()[a.fieldIndex()];
+              before = w != null && distinctValue(w).equals(d);
+            }
+            if (!before) {
+              distinct++;
             }
           }
-          return typed(a.type(), seen.size());
+          return typed(a.type(), distinct);
         }
       case LAST:
         for (int i = n - 1; i >= 0; i--) {
@@ -344,6 +369,11 @@ final class EntityState {
       default:
         throw new AssertionError(a.kind());
     }
+  }
+
+  /** How {@code distinct} compares values: integral numbers as longs, the rest as they are. */
+  private static Object distinctValue(Object v) {
+    return v instanceof Number num && !(v instanceof Double) ? num.longValue() : v;
   }
 
   private static Object typed(ValueType t, double v) {

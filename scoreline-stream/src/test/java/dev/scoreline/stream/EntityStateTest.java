@@ -46,6 +46,44 @@ class EntityStateTest {
   }
 
   @Test
+  void distinct_countsWhatASetOfTheWindowsValuesHolds_forShortAndLongWindows() {
+    // integral numbers of any type count as one value (1, 1L); 1.0 (a double) is another; nulls
+    // are not counted; more than 16 entries in the window take the set path
+    Object[] pool = {1, 1L, 1.0, 2L, "a", "b", "a", null, true, 7, 7L, "c", 2.5, null};
+    java.util.Random random = new java.util.Random(7);
+    for (int events : new int[] {1, 3, 16, 17, 40}) {
+      for (int round = 0; round < 20; round++) {
+        EntityState s = new EntityState();
+        List<Object> values = new java.util.ArrayList<>();
+        for (int i = 0; i < events; i++) {
+          Object v = pool[random.nextInt(pool.length)];
+          values.add(v);
+          s.apply(0, i, i, i * MIN, new Object[] {v}, 0, 0, 1_000);
+        }
+        java.util.Set<Object> set = new java.util.HashSet<>();
+        long window = 12 * MIN; // the newest 12 events (times in (newest - 12 min, newest])
+        for (int i = Math.max(0, events - 12); i < events; i++) {
+          Object v = values.get(i);
+          if (v != null) {
+            set.add(v instanceof Number num && !(v instanceof Double) ? num.longValue() : v);
+          }
+        }
+        java.util.Set<Object> all = new java.util.HashSet<>();
+        for (Object v : values) {
+          if (v != null) {
+            all.add(v instanceof Number num && !(v instanceof Double) ? num.longValue() : v);
+          }
+        }
+
+        assertThat(s.compute(agg(Kind.DISTINCT, ValueType.INT64, 0, window, 0)))
+            .isEqualTo((long) set.size());
+        assertThat(s.compute(agg(Kind.DISTINCT, ValueType.INT64, 0, 1_000 * MIN, 0)))
+            .isEqualTo((long) all.size());
+      }
+    }
+  }
+
+  @Test
   void appliedOffsetsAndIds_surviveEncoding() {
     EntityState s = state();
     EntityState d = EntityState.decode(s.encode(2), 2);

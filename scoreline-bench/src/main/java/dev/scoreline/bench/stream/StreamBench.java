@@ -48,6 +48,9 @@ import org.HdrHistogram.Histogram;
  *   <li><b>latency</b>: an open-loop feeder appends at {@code --rate} events/s (default: half of
  *       the measured max) in batches every 10 ms for {@code --seconds}; a reader follows the result
  *       log; event-to-result latency = result readable (fsynced) minus event accepted (fsynced).
+ *       Over the feed window it also prints CPU per event by thread group, the GC pauses (count,
+ *       total, longest) and the processor's stage times ({@link StageTimes}), so that a tail can be
+ *       told apart: GC, waiting for a lane, processing, or the sinks' fsync.
  * </ol>
  *
  * <pre>
@@ -350,6 +353,11 @@ public final class StreamBench {
                 },
                 "bench-results");
         reader.start();
+        StageTimes stages = new StageTimes(s.meters);
+        GcPauses pauses = GcPauses.start();
+        long cpu0 = cpuNanos();
+        java.util.Map<String, Long> threads0 = threadCpu();
+        long feedStart = System.nanoTime();
         int perTick = Math.max(1, (int) Math.round(rate / 100));
         long tick = 10_000_000L;
         long next = System.nanoTime();
@@ -370,6 +378,11 @@ public final class StreamBench {
           }
         }
         p.awaitIdle(Duration.ofMinutes(2));
+        double feedSecs = (System.nanoTime() - feedStart) / 1e9;
+        long cpu = cpuNanos() - cpu0;
+        java.util.Map<String, Long> byGroup = threadCpuSince(threads0);
+        List<String> stageLines = stages.report();
+        pauses.stop();
         Thread.sleep(200);
         stop.set(true);
         reader.join();
@@ -392,6 +405,26 @@ public final class StreamBench {
             h.getValueAtPercentile(99.9) / 1000.0,
             h.getMaxValue() / 1000.0,
             h.getTotalCount());
+        StringBuilder groups = new StringBuilder();
+        for (java.util.Map.Entry<String, Long> e : byGroup.entrySet()) {
+          groups.append(
+              String.format(Locale.ROOT, " %s %.1f,", e.getKey(), e.getValue() / 1000.0 / i));
+        }
+        System.out.printf(
+            Locale.ROOT,
+            "  feed window %.1f s: %.2f cores busy, %.0f us of CPU per event (by thread:%s); GC"
+                + " pauses %d, %d ms in all, longest %d ms%n",
+            feedSecs,
+            cpu / 1e9 / feedSecs,
+            cpu / 1000.0 / i,
+            groups.length() == 0 ? " no /proc" : groups.substring(0, groups.length() - 1),
+            pauses.count(),
+            pauses.totalMillis(),
+            pauses.maxMillis());
+        System.out.println("  stages over the feed window (processor's timers):");
+        for (String line : stageLines) {
+          System.out.println("    " + line);
+        }
       }
     }
   }
@@ -451,6 +484,75 @@ public final class StreamBench {
               out.merge(group, (v - before.getOrDefault(k, 0L)) * tickNanos, Long::sum);
             });
     return out;
+  }
+
+  /**
+   * GC pauses from the collectors' notifications while started: their count, total and longest
+   * duration (G1's young and mixed pauses; a concurrent cycle's own notification is not a pause).
+   */
+  static final class GcPauses {
+    private final java.util.concurrent.atomic.AtomicLong count =
+        new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong total =
+        new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong max =
+        new java.util.concurrent.atomic.AtomicLong();
+    private final List<Runnable> removers = new ArrayList<>();
+
+    static GcPauses start() {
+      GcPauses g = new GcPauses();
+      for (java.lang.management.GarbageCollectorMXBean b :
+          java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+        if (!(b instanceof javax.management.NotificationEmitter emitter)) {
+          continue;
+        }
+        javax.management.NotificationListener l =
+            (n, hb) -> {
+              if (!n.getType()
+                  .equals(
+                      com.sun.management.GarbageCollectionNotificationInfo
+                          .GARBAGE_COLLECTION_NOTIFICATION)) {
+                return;
+              }
+              com.sun.management.GarbageCollectionNotificationInfo info =
+                  com.sun.management.GarbageCollectionNotificationInfo.from(
+                      (javax.management.openmbean.CompositeData) n.getUserData());
+              if (info.getGcName().contains("Concurrent")) {
+                return;
+              }
+              long ms = info.getGcInfo().getDuration();
+              g.count.incrementAndGet();
+              g.total.addAndGet(ms);
+              g.max.accumulateAndGet(ms, Math::max);
+            };
+        emitter.addNotificationListener(l, null, null);
+        g.removers.add(
+            () -> {
+              try {
+                emitter.removeNotificationListener(l);
+              } catch (javax.management.ListenerNotFoundException e) {
+                // already gone
+              }
+            });
+      }
+      return g;
+    }
+
+    void stop() {
+      removers.forEach(Runnable::run);
+    }
+
+    long count() {
+      return count.get();
+    }
+
+    long totalMillis() {
+      return total.get();
+    }
+
+    long maxMillis() {
+      return max.get();
+    }
   }
 
   /** Total GC pause time so far (collector MXBeans), in milliseconds. */

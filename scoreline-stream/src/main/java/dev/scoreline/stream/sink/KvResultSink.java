@@ -48,10 +48,9 @@ public final class KvResultSink implements ResultSink {
     List<FieldWrite> writes = new ArrayList<>(results.size());
     for (StreamResult r : results) {
       byte[] json = r.toJson();
-      byte[] v =
-          Arrays.copyOf(
-              Stamps.stamp(r.eventTimeMicros(), r.scoredMicros()),
-              KvStore.STAMP_BYTES + json.length);
+      byte[] v = new byte[KvStore.STAMP_BYTES + json.length];
+      Stamps.write(v, 0, r.eventTimeMicros());
+      Stamps.write(v, 8, r.scoredMicros());
       System.arraycopy(json, 0, v, KvStore.STAMP_BYTES, json.length);
       writes.add(new FieldWrite(r.entityKey(), FIELD, v));
     }
