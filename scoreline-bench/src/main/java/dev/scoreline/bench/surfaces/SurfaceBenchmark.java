@@ -78,7 +78,12 @@ public final class SurfaceBenchmark {
     CONFIGS.put("g1-1g", List.of("-XX:+UseG1GC", "-Xms1g", "-Xmx1g", "-XX:MaxGCPauseMillis=10"));
     // the pause target alone, heap left at the default
     CONFIGS.put("g1-p10", List.of("-XX:MaxGCPauseMillis=10"));
+    // objects that live through two young collections go to the old generation at once instead of
+    // being copied up to 15 times between the survivor spaces (the server's start-up working set)
+    CONFIGS.put("g1-t2", List.of("-XX:MaxTenuringThreshold=2"));
     CONFIGS.put("zgc", List.of("-XX:+UseZGC", "-Xms2g", "-Xmx2g"));
+    // ZGC with the heap left to the JVM's defaults (what SCORELINE_JAVA_OPTS=-XX:+UseZGC gives)
+    CONFIGS.put("zgc-default-heap", List.of("-XX:+UseZGC"));
     CONFIGS.put("parallel", List.of("-XX:+UseParallelGC", "-Xms1g", "-Xmx1g", "-Xmn256m"));
   }
 
