@@ -73,7 +73,7 @@ public final class SurfaceBenchmark {
   static final Map<String, List<String>> CONFIGS = new LinkedHashMap<>();
 
   static {
-    // what ./scoreline serve gets with no SCORELINE_JAVA_OPTS: G1, heap 1/4 of RAM
+    // the JVM's defaults: G1, heap 1/4 of RAM (what ./scoreline serve ran before it chose ZGC)
     CONFIGS.put("g1", List.of());
     CONFIGS.put("g1-1g", List.of("-XX:+UseG1GC", "-Xms1g", "-Xmx1g", "-XX:MaxGCPauseMillis=10"));
     // the pause target alone, heap left at the default
@@ -82,7 +82,8 @@ public final class SurfaceBenchmark {
     // being copied up to 15 times between the survivor spaces (the server's start-up working set)
     CONFIGS.put("g1-t2", List.of("-XX:MaxTenuringThreshold=2"));
     CONFIGS.put("zgc", List.of("-XX:+UseZGC", "-Xms2g", "-Xmx2g"));
-    // ZGC with the heap left to the JVM's defaults (what SCORELINE_JAVA_OPTS=-XX:+UseZGC gives)
+    // ZGC with the heap left to the JVM's defaults: what ./scoreline serve runs with no collector
+    // in SCORELINE_JAVA_OPTS
     CONFIGS.put("zgc-default-heap", List.of("-XX:+UseZGC"));
     CONFIGS.put("parallel", List.of("-XX:+UseParallelGC", "-Xms1g", "-Xmx1g", "-Xmn256m"));
   }
