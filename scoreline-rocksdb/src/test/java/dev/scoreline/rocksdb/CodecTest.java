@@ -144,4 +144,48 @@ class CodecTest {
     assertThat(Arrays.compareUnsigned(Keys.key(prefix, new byte[] {(byte) 0xff}), end))
         .isNegative();
   }
+
+  @Test
+  void readRecord_ofOneField_holdsWhatDecodeRecordHolds_andIsUnmodifiable() {
+    String longName = "n".repeat(200);
+    for (String name : List.of("", "item_profile", "é视", longName)) {
+      for (int size : new int[] {0, 16, 128, 20_000}) {
+        byte[] value = new byte[size];
+        Arrays.fill(value, (byte) (size + 1));
+        byte[] data = Codec.encodeSingleFieldRecord(name, value);
+
+        Map<String, byte[]> read = Codec.readRecord(data);
+
+        assertThat(read.keySet()).containsExactly(name);
+        assertThat(read.get(name)).isEqualTo(Codec.decodeRecord(data).get(name)).isEqualTo(value);
+        assertThatThrownBy(() -> read.put("x", new byte[0]))
+            .isInstanceOf(UnsupportedOperationException.class);
+      }
+    }
+  }
+
+  @Test
+  void readRecord_ofSeveralFields_keepsTheStoredOrder() {
+    LinkedHashMap<String, byte[]> fields = new LinkedHashMap<>();
+    fields.put("z", new byte[] {1});
+    fields.put("a", new byte[] {2});
+    fields.put("m", new byte[] {3});
+
+    Map<String, byte[]> read = Codec.readRecord(Codec.encodeRecord(fields));
+
+    assertThat(read.keySet()).containsExactly("z", "a", "m");
+    assertThat(read.get("a")).isEqualTo(new byte[] {2});
+  }
+
+  @Test
+  void readRecord_ofOneField_truncatedOrWithTrailingBytes_isNotARecord() {
+    byte[] data = Codec.encodeSingleFieldRecord("f", new byte[20]);
+    byte[] longer = Arrays.copyOf(data, data.length + 1);
+
+    for (byte[] bad : List.of(Arrays.copyOf(data, data.length - 1), longer)) {
+      assertThatThrownBy(() -> Codec.readRecord(bad))
+          .isInstanceOfSatisfying(
+              ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.USER_ERROR));
+    }
+  }
 }

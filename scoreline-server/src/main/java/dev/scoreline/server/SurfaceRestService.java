@@ -39,8 +39,9 @@ import java.util.concurrent.CompletableFuture;
  *       true}} ({@code key} only on the second form, for composite keys).
  * </ul>
  *
- * The pipeline runs on the blocking-task executor (it waits on the stores and the model); the event
- * loop only routes.
+ * The pipeline runs on the surface engine's pool (it waits on the stores and the model); the event
+ * loop parses the request, routes and keeps the deadline ({@link SurfaceEngine#recommendAsync}):
+ * one hand-off to a pool thread and back, none through the blocking-task executor.
  */
 final class SurfaceRestService implements HttpService {
   static final String PREFIX = "/v1/surfaces";
@@ -99,20 +100,21 @@ final class SurfaceRestService implements HttpService {
                     + name
                     + "/{entityKey}, or POST a body with \"key\""));
       }
-      QueryParams q = QueryParams.fromQueryString(ctx.query());
+      CompletableFuture<HttpResponse> answer;
+      try {
+        answer = answer(ctx, name, fromQuery(name, key, QueryParams.fromQueryString(ctx.query())));
+      } catch (RuntimeException e) {
+        return HttpErrors.response(ctx, e, maxRequestBytes);
+      }
       return HttpResponse.of(
-          CompletableFuture.supplyAsync(
-                  () -> answer(name, fromQuery(name, key, q)), ctx.blockingTaskExecutor())
-              .exceptionally(t -> HttpErrors.response(ctx, t, maxRequestBytes)));
+          answer.exceptionally(t -> HttpErrors.response(ctx, t, maxRequestBytes)));
     }
     if (req.method() != HttpMethod.POST) {
       return methodNotAllowed(req, ctx, "GET or POST");
     }
     return HttpResponse.of(
         req.aggregate()
-            .thenApplyAsync(
-                agg -> answer(name, fromBody(name, key, agg.content().array())),
-                ctx.blockingTaskExecutor())
+            .thenCompose(agg -> answer(ctx, name, fromBody(name, key, agg.content().array())))
             .exceptionally(t -> HttpErrors.response(ctx, t, maxRequestBytes)));
   }
 
@@ -124,11 +126,18 @@ final class SurfaceRestService implements HttpService {
         "method " + req.method() + " is not allowed on " + ctx.path() + "; use " + allowed);
   }
 
-  private HttpResponse answer(String name, SurfaceRequest r) {
+  /**
+   * The answer, written as JSON by the thread that finishes the pipeline: the request's checks run
+   * here on the event loop, the pipeline on the engine's pool, and its deadline is a timer on the
+   * event loop, so no thread waits on another.
+   */
+  private CompletableFuture<HttpResponse> answer(
+      ServiceRequestContext ctx, String name, SurfaceRequest r) {
     Surface s = engine.surfaces().get(name);
-    SurfaceResult result = engine.recommend(name, r);
     String idColumn = s.candidateEntity() == null ? "id" : s.candidateEntity().keys().get(0).name();
-    return Json.ok(g -> write(g, result, idColumn));
+    return engine
+        .recommendAsync(name, r, ctx.eventLoop())
+        .thenApply(result -> Json.ok(g -> write(g, result, idColumn)));
   }
 
   // ---------------------------------------------------------------- requests

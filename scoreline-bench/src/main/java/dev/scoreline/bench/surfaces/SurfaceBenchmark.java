@@ -58,7 +58,10 @@ import org.HdrHistogram.Histogram;
  * The driver is Armeria's {@code WebClient} on one event-loop thread over HTTP/1.1 keep-alive
  * connections; it shares the machine's cores with the server. Usage: {@code SurfaceBenchmark
  * PROJECT [--rate 200] [--warmup 60] [--measure 60] [--compare 20] [--repeats 3] [--configs
- * g1,g1-1g,zgc]}.
+ * g1,g1-1g,zgc] [--builds A=DIR,B=DIR] [--server-flags "FLAGS"]}: {@code --builds} runs the server
+ * from each build's {@code DIR/scoreline-bench.jar:DIR/lib/*} (A/B comparisons of two builds with
+ * one driver, interleaved per repeat and configuration); {@code --server-flags} adds JVM flags to
+ * every server.
  */
 public final class SurfaceBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -70,12 +73,18 @@ public final class SurfaceBenchmark {
   static final Map<String, List<String>> CONFIGS = new LinkedHashMap<>();
 
   static {
-    // what ./scoreline serve gets with no SCORELINE_JAVA_OPTS: G1, heap 1/4 of RAM
+    // the JVM's defaults: G1, heap 1/4 of RAM (what ./scoreline serve ran before it chose ZGC)
     CONFIGS.put("g1", List.of());
     CONFIGS.put("g1-1g", List.of("-XX:+UseG1GC", "-Xms1g", "-Xmx1g", "-XX:MaxGCPauseMillis=10"));
     // the pause target alone, heap left at the default
     CONFIGS.put("g1-p10", List.of("-XX:MaxGCPauseMillis=10"));
+    // objects that live through two young collections go to the old generation at once instead of
+    // being copied up to 15 times between the survivor spaces (the server's start-up working set)
+    CONFIGS.put("g1-t2", List.of("-XX:MaxTenuringThreshold=2"));
     CONFIGS.put("zgc", List.of("-XX:+UseZGC", "-Xms2g", "-Xmx2g"));
+    // ZGC with the heap left to the JVM's defaults: what ./scoreline serve runs with no collector
+    // in SCORELINE_JAVA_OPTS
+    CONFIGS.put("zgc-default-heap", List.of("-XX:+UseZGC"));
     CONFIGS.put("parallel", List.of("-XX:+UseParallelGC", "-Xms1g", "-Xmx1g", "-Xmn256m"));
   }
 
@@ -85,7 +94,7 @@ public final class SurfaceBenchmark {
           "usage: SurfaceBenchmark PROJECT [--rate 200] [--warmup 60] [--measure 60]"
               + " [--compare 20] [--repeats 3] [--configs "
               + String.join(",", CONFIGS.keySet())
-              + "]");
+              + "] [--builds A=DIR,B=DIR] [--server-flags FLAGS]");
       System.exit(2);
     }
     Path project = Path.of(args[0]).toAbsolutePath();
@@ -99,6 +108,25 @@ public final class SurfaceBenchmark {
     double compare = Double.parseDouble(opt.getOrDefault("compare", "20"));
     int repeats = Integer.parseInt(opt.getOrDefault("repeats", "3"));
     List<String> configs = Arrays.asList(opt.getOrDefault("configs", "g1,g1-1g,zgc").split(","));
+    // --builds A=/tmp/a,B=/tmp/b: server classpaths (DIR/scoreline-bench.jar:DIR/lib/*) to compare,
+    // interleaved with the configurations per repeat; default: this driver's own classpath
+    Map<String, String> builds = new LinkedHashMap<>();
+    if (opt.containsKey("builds")) {
+      for (String b : opt.get("builds").split(",")) {
+        String[] kv = b.split("=", 2);
+        Path dir = Path.of(kv[1]);
+        builds.put(
+            kv[0],
+            dir.resolve("scoreline-bench.jar") + java.io.File.pathSeparator + dir + "/lib/*");
+      }
+    } else {
+      builds.put("", System.getProperty("java.class.path"));
+    }
+    // --server-flags "-Xlog:gc*:file=/tmp/gc-%p.log": added to every server JVM
+    List<String> extraFlags =
+        opt.containsKey("server-flags")
+            ? Arrays.asList(opt.get("server-flags").trim().split("\\s+"))
+            : List.of();
     for (String c : configs) {
       if (!CONFIGS.containsKey(c)) {
         throw new IllegalArgumentException("unknown config " + c + "; known: " + CONFIGS.keySet());
@@ -118,10 +146,16 @@ public final class SurfaceBenchmark {
     if (measure > 0) {
       for (int rep = 1; rep <= repeats; rep++) {
         for (String config : configs) {
-          try (ServerProcess server = ServerProcess.start(project, config, CONFIGS.get(config))) {
-            OpenLoopResult r = openLoop(server, users, rate, warmup, measure);
-            results.computeIfAbsent(config, k -> new ArrayList<>()).add(r);
-            r.print(config + " rep " + rep);
+          for (Map.Entry<String, String> build : builds.entrySet()) {
+            String cell = build.getKey().isEmpty() ? config : build.getKey() + "/" + config;
+            List<String> flags = new ArrayList<>(CONFIGS.get(config));
+            flags.addAll(extraFlags);
+            try (ServerProcess server =
+                ServerProcess.start(project, cell, flags, build.getValue())) {
+              OpenLoopResult r = openLoop(server, users, rate, warmup, measure);
+              results.computeIfAbsent(cell, k -> new ArrayList<>()).add(r);
+              r.print(cell + " rep " + rep);
+            }
           }
         }
       }
@@ -163,12 +197,13 @@ public final class SurfaceBenchmark {
       this.output = output;
     }
 
-    static ServerProcess start(Path project, String name, List<String> flags) throws Exception {
+    static ServerProcess start(Path project, String name, List<String> flags, String classPath)
+        throws Exception {
       int port;
       try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();
       }
-      Path dir = Files.createTempDirectory("surface-bench-" + name + "-");
+      Path dir = Files.createTempDirectory("surface-bench-" + name.replace('/', '-') + "-");
       Path safepoints = dir.resolve("safepoint.log");
       Path output = dir.resolve("server.log");
       List<String> cmd = new ArrayList<>();
@@ -176,13 +211,14 @@ public final class SurfaceBenchmark {
       cmd.addAll(flags);
       cmd.add("-Xlog:safepoint:file=" + safepoints + ":timemillis");
       cmd.add("-cp");
-      cmd.add(System.getProperty("java.class.path"));
+      cmd.add(classPath);
       cmd.add("dev.scoreline.cli.Main");
       cmd.add("serve");
       cmd.add(project.toString());
       cmd.add("--port");
       cmd.add(Integer.toString(port));
-      System.out.printf(Locale.ROOT, "%nstarting server [%s] %s%n", name, String.join(" ", flags));
+      System.out.printf(
+          Locale.ROOT, "%nstarting server [%s] %s (log %s)%n", name, String.join(" ", flags), dir);
       Process p =
           new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
       ServerProcess sp = new ServerProcess(p, port, safepoints, output);
@@ -280,6 +316,8 @@ public final class SurfaceBenchmark {
       Histogram latency,
       Map<String, Histogram> stages,
       long[] pausesNs,
+      long driverGcCount,
+      long driverGcMillis,
       String load) {
     double p(double percentile) {
       return ms(latency, percentile);
@@ -319,6 +357,11 @@ public final class SurfaceBenchmark {
           pausesNs.length,
           pauseSumNs() / 1e6,
           pauseMaxNs() / 1e6);
+      System.out.printf(
+          Locale.ROOT,
+          "  driver's own collections in the window: %d, %d ms (they delay what it records)%n",
+          driverGcCount,
+          driverGcMillis);
       System.out.println("  server-side stages (ms):   mean     p50     p99");
       for (String s : STAGES) {
         Histogram h = stages.get(s);
@@ -359,6 +402,7 @@ public final class SurfaceBenchmark {
     long measureStartMillis = System.currentTimeMillis() + (long) (warmup * 1e3);
     double period = 1e9 / rate;
     long sent = 0;
+    long[] gcAtMeasureStart = null;
     for (long i = 0; ; i++) {
       long due = start + (long) (i * period);
       if (due - end >= 0) {
@@ -369,6 +413,9 @@ public final class SurfaceBenchmark {
         LockSupport.parkNanos(wait);
       }
       boolean counted = due - measureStart >= 0;
+      if (counted && gcAtMeasureStart == null) {
+        gcAtMeasureStart = driverGc();
+      }
       long user = users[rnd.nextInt(users.length)];
       int category = rnd.nextInt(20);
       outstanding.incrementAndGet();
@@ -411,6 +458,10 @@ public final class SurfaceBenchmark {
     while (outstanding.get() > 0 && System.nanoTime() - end < 15e9) {
       Thread.sleep(5);
     }
+    long[] gcAtEnd = driverGc();
+    if (gcAtMeasureStart == null) {
+      gcAtMeasureStart = gcAtEnd;
+    }
     String load = load();
     factory.closeAsync().join();
     Thread.sleep(200); // let the server's log writer catch up
@@ -424,7 +475,20 @@ public final class SurfaceBenchmark {
         latency,
         stages,
         server.pausesBetween(measureStartMillis, measureEndMillis),
+        gcAtEnd[0] - gcAtMeasureStart[0],
+        gcAtEnd[1] - gcAtMeasureStart[1],
         load);
+  }
+
+  /** This JVM's collections so far: count and milliseconds (all collectors). */
+  static long[] driverGc() {
+    long count = 0;
+    long millis = 0;
+    for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      count += Math.max(0, gc.getCollectionCount());
+      millis += Math.max(0, gc.getCollectionTime());
+    }
+    return new long[] {count, millis};
   }
 
   /** Median (min) per configuration over the repeats. */

@@ -27,6 +27,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -111,22 +113,11 @@ public final class SurfaceEngine {
     long start = System.nanoTime();
     Surface s = surfaces.get(surfaceName);
     Prepared p = prepare(s, request);
-    if (s.spec.mode() == SurfaceSpec.Mode.BATCH) {
-      return fromBatchSnapshot(p, start);
+    long total = deadlineNanos(s, request);
+    if (s.spec.mode() == SurfaceSpec.Mode.BATCH || total == Long.MAX_VALUE) {
+      return recommend(p, start);
     }
-    Duration deadline = s.deadline();
-    if (request.deadline() != null
-        && (deadline == null || request.deadline().compareTo(deadline) < 0)) {
-      deadline = request.deadline();
-    }
-    if (deadline == null) {
-      SurfaceResult r = run(p, start, Long.MAX_VALUE);
-      metrics.request(s.name(), "ranked");
-      return r;
-    }
-    long total = deadline.toNanos();
-    long reserve = Math.max(Math.min(total / 5, 10_000_000L), 1_000_000L);
-    long primaryEnd = start + Math.max(total - reserve, total / 2);
+    long primaryEnd = primaryEnd(start, total);
     Stage stage = new Stage();
     Future<SurfaceResult> f;
     try {
@@ -166,6 +157,129 @@ public final class SurfaceEngine {
       return fallback(
           p, start, start + total, stage.name + "-error", String.valueOf(c.getMessage()));
     }
+  }
+
+  /**
+   * {@link #recommend} without blocking the caller: the ranked path runs on the engine's executor
+   * and the returned future completes on the thread that finishes it (a pool thread, or {@code
+   * timer}'s thread for the fallback after the deadline), so a server can call this from its event
+   * loop with no other thread in between. The request is checked on the calling thread: a bad key,
+   * size or rule override and an unknown surface are thrown, as by {@link #recommend}; a failure of
+   * the ranked path that is a user error fails the future.
+   *
+   * @param timer schedules the deadline and the fallback's own budget; its tasks never block (the
+   *     server passes the request's event loop)
+   */
+  public CompletableFuture<SurfaceResult> recommendAsync(
+      String surfaceName, SurfaceRequest request, ScheduledExecutorService timer) {
+    requireNonNull(timer, "timer is null");
+    long start = System.nanoTime();
+    Surface s = surfaces.get(surfaceName);
+    Prepared p = prepare(s, request);
+    long total = deadlineNanos(s, request);
+    if (s.spec.mode() == SurfaceSpec.Mode.BATCH || total == Long.MAX_VALUE) {
+      // no deadline to keep (or a snapshot read): the whole call on the executor
+      try {
+        return CompletableFuture.supplyAsync(() -> recommend(p, start), executor);
+      } catch (RejectedExecutionException e) {
+        return CompletableFuture.completedFuture(
+            recorded(p, "overloaded", fallbackResult(p, start, "overloaded", null, null)));
+      }
+    }
+    long primaryEnd = primaryEnd(start, total);
+    long end = start + total;
+    CompletableFuture<SurfaceResult> out = new CompletableFuture<>();
+    Stage stage = new Stage();
+    Future<?> task;
+    try {
+      task =
+          executor.submit(
+              () -> {
+                SurfaceResult r;
+                try {
+                  r = run(p, start, primaryEnd, stage);
+                } catch (Throwable t) {
+                  if (!out.isDone()) {
+                    failed(out, p, start, end, stage, t, timer);
+                  }
+                  return;
+                }
+                if (out.complete(r)) {
+                  metrics.request(s.name(), "ranked");
+                }
+              });
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.completedFuture(
+          recorded(p, "overloaded", fallbackResult(p, start, "overloaded", null, null)));
+    }
+    ScheduledFuture<?> deadline =
+        timer.schedule(
+            () -> {
+              if (!out.isDone()) {
+                task.cancel(true);
+                fallbackAsync(
+                    out, p, start, end, "deadline", "deadline passed in " + stage.name, timer);
+              }
+            },
+            Math.max(0, primaryEnd - System.nanoTime()),
+            TimeUnit.NANOSECONDS);
+    out.whenComplete((r, t) -> deadline.cancel(false));
+    return out;
+  }
+
+  /** How the ranked path of {@link #recommendAsync} failed: a user error, or a fallback. */
+  private void failed(
+      CompletableFuture<SurfaceResult> out,
+      Prepared p,
+      long start,
+      long end,
+      Stage stage,
+      Throwable c,
+      ScheduledExecutorService timer) {
+    Surface s = p.surface;
+    if (c instanceof ScorelineException se && se.code() == ErrorCode.USER_ERROR) {
+      if (out.completeExceptionally(se)) {
+        metrics.request(s.name(), "error");
+      }
+    } else if (c instanceof NoCandidates nc) {
+      fallbackAsync(out, p, start, end, nc.reason, nc.getMessage(), timer);
+    } else if (c instanceof ScorelineException se && se.code() == ErrorCode.DEADLINE_EXCEEDED) {
+      fallbackAsync(out, p, start, end, "deadline", "deadline passed in " + stage.name, timer);
+    } else {
+      log.warn(
+          "surface {}: {} failed, answering from the fallback: {}",
+          s.name(),
+          stage.name,
+          c.toString());
+      fallbackAsync(
+          out, p, start, end, stage.name + "-error", String.valueOf(c.getMessage()), timer);
+    }
+  }
+
+  /** The surface's deadline, or the request's when shorter, in ns; MAX_VALUE when none. */
+  private static long deadlineNanos(Surface s, SurfaceRequest request) {
+    Duration deadline = s.deadline();
+    if (request.deadline() != null
+        && (deadline == null || request.deadline().compareTo(deadline) < 0)) {
+      deadline = request.deadline();
+    }
+    return deadline == null ? Long.MAX_VALUE : deadline.toNanos();
+  }
+
+  /** When the ranked path must be done: the deadline less a reserve for the fallback. */
+  private static long primaryEnd(long start, long total) {
+    long reserve = Math.max(Math.min(total / 5, 10_000_000L), 1_000_000L);
+    return start + Math.max(total - reserve, total / 2);
+  }
+
+  /** A batch surface's answer or the ranked path without a deadline, on the calling thread. */
+  private SurfaceResult recommend(Prepared p, long start) {
+    if (p.surface.spec.mode() == SurfaceSpec.Mode.BATCH) {
+      return fromBatchSnapshot(p, start);
+    }
+    SurfaceResult r = run(p, start, Long.MAX_VALUE);
+    metrics.request(p.surface.name(), "ranked");
+    return r;
   }
 
   /**
@@ -473,7 +587,7 @@ public final class SurfaceEngine {
     for (int k = 0; k < s.inputs.size(); k++) {
       Surface.CompiledInput in = s.inputs.get(k);
       int width = in.width();
-      float[] buf = new float[total * width];
+      float[] buf = transformBuffer(k, s.inputs.size(), total * width);
       for (Work w : work) {
         if (w.none != null) {
           continue;
@@ -549,6 +663,32 @@ public final class SurfaceEngine {
               ageSeconds(w.snapshot)));
     }
     return out;
+  }
+
+  /** The most floats per input a thread keeps for the next call (1 MiB). */
+  private static final int SCRATCH_MAX_FLOATS = 1 << 18;
+
+  /**
+   * Per thread, per model input: the transform's buffer, reused from call to call (200 candidates
+   * of 90 columns are 72 KB of floats per request). Only the thread's own call reads it: the model
+   * gets a copy in its tensor, and debug rows are copied out before the call returns.
+   */
+  private static final ThreadLocal<float[][]> SCRATCH = new ThreadLocal<>();
+
+  /** A buffer of at least {@code length} floats for model input {@code input} of {@code inputs}. */
+  private static float[] transformBuffer(int input, int inputs, int length) {
+    if (length > SCRATCH_MAX_FLOATS) {
+      return new float[length];
+    }
+    float[][] scratch = SCRATCH.get();
+    if (scratch == null || scratch.length < inputs) {
+      scratch = scratch == null ? new float[inputs][] : Arrays.copyOf(scratch, inputs);
+      SCRATCH.set(scratch);
+    }
+    if (scratch[input] == null || scratch[input].length < length) {
+      scratch[input] = new float[length];
+    }
+    return scratch[input];
   }
 
   @SuppressWarnings("unchecked")
@@ -828,11 +968,11 @@ public final class SurfaceEngine {
       List<Tensor> part = new ArrayList<>(s.inputs.size());
       for (int k = 0; k < s.inputs.size(); k++) {
         int w = s.inputs.get(k).width();
-        float[] data =
-            rowsInCall == rows
-                ? buffers[k]
-                : Arrays.copyOfRange(buffers[k], from * w, (from + rowsInCall) * w);
-        part.add(Tensor.ofFloats(s.inputs.get(k).name(), new long[] {rowsInCall, w}, data));
+        // the buffers may be longer than the rows (reused): copy exactly this call's rows
+        java.nio.ByteBuffer data = Tensor.allocate(rowsInCall * w * Float.BYTES);
+        data.asFloatBuffer().put(buffers[k], from * w, rowsInCall * w);
+        part.add(
+            Tensor.of(s.inputs.get(k).name(), DataType.FP32, new long[] {rowsInCall, w}, data));
       }
       calls.add(
           scorer.inferAsync(
@@ -1039,33 +1179,119 @@ public final class SurfaceEngine {
   private static final long POPULAR_REFRESH_NANOS = 10_000_000_000L;
 
   private SurfaceResult fallback(Prepared p, long start, long end, String reason, String detail) {
-    Surface s = p.surface;
-    SurfaceSpec spec = s.spec;
-    metrics.fallback(s.name(), reason);
-    metrics.request(s.name(), "fallback");
-    RankedList list = null;
-    String from = null;
-    if (spec.fallback().precomputed()
-        && spec.candidates() != null
-        && "precomputed".equals(spec.candidates().source())
-        && !"no-candidates".equals(reason)) {
+    RankedList precomputed = null;
+    if (fallsBackToPrecomputed(p, reason)) {
       long budget = end - System.nanoTime();
       if (budget > 0) {
         try {
-          Future<SnapshotLists.Read> f =
-              executor.submit(() -> lists.read(spec.candidates().snapshot(), p.key));
-          SnapshotLists.Read r = f.get(budget, TimeUnit.NANOSECONDS);
-          if (r.lists().get(0) != null && r.lists().get(0).size() > 0) {
-            list = r.lists().get(0);
-            from = "precomputed";
-          }
+          Future<SnapshotLists.Read> f = executor.submit(() -> readPrecomputed(p));
+          precomputed = listOf(f.get(budget, TimeUnit.NANOSECONDS));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
-          log.debug("surface {}: precomputed fallback unavailable: {}", s.name(), e.toString());
+          log.debug(
+              "surface {}: precomputed fallback unavailable: {}", p.surface.name(), e.toString());
         }
       }
     }
+    return recorded(p, reason, fallbackResult(p, start, reason, detail, precomputed));
+  }
+
+  /**
+   * {@link #fallback} without blocking: completes {@code out} (unless done) with the precomputed
+   * list read on the executor, or with the popularity list when that read misses {@code end}, fails
+   * or is refused.
+   */
+  private void fallbackAsync(
+      CompletableFuture<SurfaceResult> out,
+      Prepared p,
+      long start,
+      long end,
+      String reason,
+      String detail,
+      ScheduledExecutorService timer) {
+    long budget = end - System.nanoTime();
+    if (fallsBackToPrecomputed(p, reason) && budget > 0) {
+      try {
+        Future<?> read =
+            executor.submit(
+                () -> {
+                  RankedList list = null;
+                  try {
+                    list = listOf(readPrecomputed(p));
+                  } catch (RuntimeException e) {
+                    log.debug(
+                        "surface {}: precomputed fallback unavailable: {}",
+                        p.surface.name(),
+                        e.toString());
+                  }
+                  completeFallback(out, p, start, reason, detail, list);
+                });
+        timer.schedule(
+            () -> {
+              if (!out.isDone()) {
+                read.cancel(true);
+                completeFallback(out, p, start, reason, detail, null);
+              }
+            },
+            budget,
+            TimeUnit.NANOSECONDS);
+        return;
+      } catch (RejectedExecutionException e) {
+        log.debug("surface {}: precomputed fallback refused: {}", p.surface.name(), e.toString());
+      }
+    }
+    completeFallback(out, p, start, reason, detail, null);
+  }
+
+  private void completeFallback(
+      CompletableFuture<SurfaceResult> out,
+      Prepared p,
+      long start,
+      String reason,
+      String detail,
+      RankedList precomputed) {
+    if (out.isDone()) {
+      return;
+    }
+    SurfaceResult r = fallbackResult(p, start, reason, detail, precomputed);
+    if (out.complete(r)) {
+      recorded(p, reason, r);
+    }
+  }
+
+  private static boolean fallsBackToPrecomputed(Prepared p, String reason) {
+    SurfaceSpec spec = p.surface.spec;
+    return spec.fallback().precomputed()
+        && spec.candidates() != null
+        && "precomputed".equals(spec.candidates().source())
+        && !"no-candidates".equals(reason);
+  }
+
+  private SnapshotLists.Read readPrecomputed(Prepared p) {
+    return lists.read(p.surface.spec.candidates().snapshot(), p.key);
+  }
+
+  private static RankedList listOf(SnapshotLists.Read r) {
+    RankedList l = r.lists().get(0);
+    return l != null && l.size() > 0 ? l : null;
+  }
+
+  /** Records a fallback answer's metrics; returns it. */
+  private SurfaceResult recorded(Prepared p, String reason, SurfaceResult r) {
+    metrics.fallback(p.surface.name(), reason);
+    metrics.request(p.surface.name(), "fallback");
+    metrics.stage(p.surface.name(), "total", r.timingsMicros().get("total"));
+    return r;
+  }
+
+  /** The fallback answer: the precomputed list when given, else the popularity list, if any. */
+  private SurfaceResult fallbackResult(
+      Prepared p, long start, String reason, String detail, RankedList precomputed) {
+    Surface s = p.surface;
+    SurfaceSpec spec = s.spec;
+    RankedList list = precomputed;
+    String from = list == null ? null : "precomputed";
     if (list == null && spec.fallback().popular() != null) {
       list = popular(spec.fallback().popular());
       from = list == null ? null : "popular";
@@ -1081,7 +1307,6 @@ public final class SurfaceEngine {
             + (detail == null ? "" : ": " + detail)
             + (from == null ? "; no fallback list is available" : "; answered from " + from);
     long total = (System.nanoTime() - start) / 1000;
-    metrics.stage(s.name(), "total", total);
     return new SurfaceResult(
         s.name(),
         p.request.key(),

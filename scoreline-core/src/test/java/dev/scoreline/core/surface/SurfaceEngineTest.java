@@ -25,8 +25,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -109,6 +114,7 @@ class SurfaceEngineTest {
   InMemoryKvStore kv;
   OnlineFeatureStore store;
   ExecutorService executor;
+  ScheduledExecutorService timer;
   FeatureRegistry registry;
   volatile SurfaceEngine.Scorer scorer;
 
@@ -118,6 +124,7 @@ class SurfaceEngineTest {
     kv = new InMemoryKvStore();
     store = new OnlineFeatureStore(kv, registry, java.time.Clock.systemUTC());
     executor = Executors.newFixedThreadPool(4);
+    timer = Executors.newSingleThreadScheduledExecutor();
     scorer = SurfaceEngineTest::firstColumn;
     String ts = Instant.now().minusSeconds(60).toString();
     store.pushRows(
@@ -168,6 +175,7 @@ class SurfaceEngineTest {
   @AfterEach
   void tearDown() {
     executor.shutdownNow();
+    timer.shutdownNow();
   }
 
   static byte[] key(long user) {
@@ -216,6 +224,10 @@ class SurfaceEngineTest {
   }
 
   SurfaceEngine engine(String surfaceYaml) {
+    return engine(surfaceYaml, executor);
+  }
+
+  SurfaceEngine engine(String surfaceYaml, ExecutorService pool) {
     SurfaceSpec spec = ConfigLoader.parse("surfaces/feed.yaml", surfaceYaml, SurfaceSpec.class);
     Surface s = Surface.compile(spec, registry, "surfaces/feed.yaml");
     return new SurfaceEngine(
@@ -224,7 +236,7 @@ class SurfaceEngineTest {
         new SnapshotLists(kv),
         r -> scorer.inferAsync(r),
         null,
-        executor,
+        pool,
         null);
   }
 
@@ -364,6 +376,89 @@ class SurfaceEngineTest {
         .contains("precomputed");
     assertThat(ids(r)).containsExactly(10L, 11L, 12L, 13L, 14L);
     assertThat(ms).isLessThan(1000); // deadline 300 ms; generous bound for a loaded machine
+  }
+
+  @Test
+  void recommendAsync_answersAsRecommendDoes() throws Exception {
+    moreUsers();
+    scorer = SurfaceEngineTest::weightedSum;
+    SurfaceEngine e = engine(SURFACE);
+    List<SurfaceRequest> requests =
+        List.of(
+            SurfaceRequest.of(Map.of("user_id", 1)),
+            SurfaceRequest.of(Map.of("user_id", 2)).withContext(Map.of("category", 2)),
+            SurfaceRequest.of(Map.of("user_id", 3)).withDebug(true),
+            SurfaceRequest.of(Map.of("user_id", 777))); // no candidates: the popular fallback
+    for (SurfaceRequest r : requests) {
+      SurfaceResult async = e.recommendAsync("feed", r, timer).get(10, TimeUnit.SECONDS);
+      assertSameAnswer(async, e.recommend("feed", r));
+    }
+    assertThat(e.recommendAsync("feed", requests.get(3), timer).get(10, TimeUnit.SECONDS))
+        .satisfies(r -> assertThat(r.fallbackReason()).startsWith("no-candidates"));
+  }
+
+  @Test
+  void recommendAsync_checksTheRequestOnTheCallingThread() {
+    SurfaceEngine e = engine(SURFACE);
+    assertThatThrownBy(() -> e.recommendAsync("feed", SurfaceRequest.of(Map.of("uid", 1)), timer))
+        .isInstanceOf(ScorelineException.class)
+        .hasMessageContaining("user_id");
+    assertThatThrownBy(
+            () -> e.recommendAsync("nope", SurfaceRequest.of(Map.of("user_id", 1)), timer))
+        .hasMessageContaining("unknown surface 'nope'");
+  }
+
+  @Test
+  void recommendAsync_slowModel_completesWithThePrecomputedListAtTheDeadline() throws Exception {
+    scorer = r -> new CompletableFuture<>(); // never answers
+    SurfaceEngine e = engine(SURFACE);
+    SurfaceResult r =
+        e.recommendAsync("feed", SurfaceRequest.of(Map.of("user_id", 1)), timer)
+            .get(10, TimeUnit.SECONDS);
+    assertThat(r.fallback()).isTrue();
+    assertThat(r.fallbackReason())
+        .startsWith("deadline")
+        .contains("inference")
+        .contains("precomputed");
+    assertThat(ids(r)).containsExactly(10L, 11L, 12L, 13L, 14L);
+  }
+
+  @Test
+  void recommendAsync_failingModel_fallsBackWithTheReason() throws Exception {
+    scorer = r -> CompletableFuture.failedFuture(new IllegalStateException("boom"));
+    SurfaceEngine e = engine(SURFACE);
+    SurfaceResult r =
+        e.recommendAsync("feed", SurfaceRequest.of(Map.of("user_id", 1)), timer)
+            .get(10, TimeUnit.SECONDS);
+    assertThat(r.fallback()).isTrue();
+    assertThat(r.fallbackReason()).startsWith("inference-error").contains("boom");
+    assertThat(ids(r)).startsWith(10L, 11L);
+  }
+
+  @Test
+  void recommendAsync_fullPool_answersFromThePopularListAtOnce() throws Exception {
+    ThreadPoolExecutor full =
+        new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new SynchronousQueue<>());
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      full.execute(
+          () -> {
+            try {
+              release.await();
+            } catch (InterruptedException ie) {
+              Thread.currentThread().interrupt();
+            }
+          });
+      SurfaceEngine e = engine(SURFACE, full);
+      CompletableFuture<SurfaceResult> f =
+          e.recommendAsync("feed", SurfaceRequest.of(Map.of("user_id", 1)), timer);
+      assertThat(f).isDone();
+      assertThat(f.get().fallbackReason()).startsWith("overloaded").contains("popular");
+      assertThat(ids(f.get())).containsExactly(42L, 43L, 44L);
+    } finally {
+      release.countDown();
+      full.shutdownNow();
+    }
   }
 
   @Test
