@@ -38,12 +38,6 @@ final class GrpcCallers implements AutoCloseable {
 
   /** A caller for {@code batch} rows; concurrent threads are spread over the channels. */
   Caller caller(int batch) {
-    float[] x = BenchModel.features(batch);
-    ByteBuffer raw = ByteBuffer.allocate(x.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    for (float v : x) {
-      raw.putFloat(v);
-    }
-    raw.flip();
     ModelInferRequest request =
         ModelInferRequest.newBuilder()
             .setModelName(BenchModel.NAME)
@@ -54,7 +48,7 @@ final class GrpcCallers implements AutoCloseable {
                     .setDatatype("FP32")
                     .addShape(batch)
                     .addShape(BenchModel.FEATURES))
-            .addRawInputContents(ByteString.copyFrom(raw))
+            .addRawInputContents(rawLittleEndian(BenchModel.features(batch)))
             .build();
     AtomicInteger next = new AtomicInteger();
     ThreadLocal<GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub> stub =
@@ -87,6 +81,17 @@ final class GrpcCallers implements AutoCloseable {
       }
       return out;
     };
+  }
+
+  /** {@code values} as raw tensor contents: FP32, little-endian, as the protocol sends them. */
+  static ByteString rawLittleEndian(float[] values) {
+    ByteBuffer raw =
+        ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      raw.putFloat(v);
+    }
+    raw.flip();
+    return ByteString.copyFrom(raw);
   }
 
   @Override

@@ -1,6 +1,5 @@
 package dev.scoreline.bench;
 
-import com.google.protobuf.ByteString;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import dev.scoreline.server.grpc.proto.GRPCInferenceServiceGrpc;
@@ -8,8 +7,6 @@ import dev.scoreline.server.grpc.proto.ModelInferRequest;
 import dev.scoreline.server.grpc.proto.ModelInferResponse;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -41,12 +38,6 @@ final class GrpcFloor implements AutoCloseable {
 
   /** Prepares the answer to a {@code batch}-row request: {@code scores}, one per row. */
   void prepare(int batch, float[] scores) {
-    ByteBuffer raw =
-        ByteBuffer.allocate(scores.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    for (float v : scores) {
-      raw.putFloat(v);
-    }
-    raw.flip();
     ModelInferResponse response =
         ModelInferResponse.newBuilder()
             .setModelName(BenchModel.NAME)
@@ -57,7 +48,7 @@ final class GrpcFloor implements AutoCloseable {
                     .setDatatype("FP32")
                     .addShape(batch)
                     .addShape(1))
-            .addRawOutputContents(ByteString.copyFrom(raw))
+            .addRawOutputContents(GrpcCallers.rawLittleEndian(scores))
             .build();
     byInputBytes.put(batch * BenchModel.FEATURES * Float.BYTES, response);
   }
