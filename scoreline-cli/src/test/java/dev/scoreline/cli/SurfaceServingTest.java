@@ -359,6 +359,35 @@ class SurfaceServingTest {
   }
 
   @Test
+  void grpcRecommend_aMissedDeadlineAnswersFromTheFallback_andAnUnknownSurfaceIsNotFound() {
+    long u = user();
+    // deadline_ms 1: the ranked path cannot make it, the precomputed list answers
+    RecommendResponse late =
+        SurfaceServiceGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+            .recommend(
+                RecommendRequest.newBuilder()
+                    .setSurface("home-feed")
+                    .setKey(struct("user_id", u))
+                    .setDeadlineMs(1)
+                    .build());
+    assertThat(late.getFallback()).isTrue();
+    assertThat(late.getFallbackReason()).startsWith("deadline");
+    assertThat(late.getItemsCount()).isPositive();
+    io.grpc.StatusRuntimeException e =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            () ->
+                SurfaceServiceGrpc.newBlockingStub(channel)
+                    .recommend(
+                        RecommendRequest.newBuilder()
+                            .setSurface("no-such-surface")
+                            .setKey(struct("user_id", u))
+                            .build()),
+            io.grpc.StatusRuntimeException.class);
+    assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+  }
+
+  @Test
   void aMissedDeadlineAnswersFromTheFallbackInTime() throws Exception {
     long u = user();
     long t0 = System.nanoTime();

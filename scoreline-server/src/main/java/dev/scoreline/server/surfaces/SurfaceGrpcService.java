@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import com.linecorp.armeria.server.ServiceRequestContext;
 import dev.scoreline.core.error.ScorelineException;
 import dev.scoreline.core.surface.SurfaceEngine;
 import dev.scoreline.core.surface.SurfaceRequest;
@@ -17,12 +18,14 @@ import dev.scoreline.server.surfaces.proto.RecommendResponse;
 import dev.scoreline.server.surfaces.proto.SurfaceServiceGrpc;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,13 +41,46 @@ public final class SurfaceGrpcService extends SurfaceServiceGrpc.SurfaceServiceI
     this.engine = requireNonNull(engine, "engine is null");
   }
 
+  /**
+   * Served by Armeria, the request is checked on the event loop and the pipeline runs on the
+   * surface engine's pool ({@link SurfaceEngine#recommendAsync}), the deadline kept by an
+   * event-loop timer: no blocking-task thread waits in between, as on the REST route. Under a plain
+   * grpc-java server (no request context) the call runs on the caller's executor.
+   */
   @Override
   public void recommend(RecommendRequest request, StreamObserver<RecommendResponse> response) {
     Deadline grpcDeadline = Context.current().getDeadline();
-    GrpcCalls.offload(response, () -> recommend(request, grpcDeadline));
+    ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+    if (ctx == null) {
+      GrpcCalls.reply(
+          response,
+          () -> toProto(engine.recommend(request.getSurface(), toRequest(request, grpcDeadline))));
+      return;
+    }
+    CompletableFuture<SurfaceResult> pending;
+    try {
+      pending =
+          engine.recommendAsync(
+              request.getSurface(), toRequest(request, grpcDeadline), ctx.eventLoop());
+    } catch (RuntimeException e) {
+      response.onError(GrpcCalls.toStatus(e).asRuntimeException());
+      return;
+    }
+    pending.whenComplete(
+        (result, error) -> {
+          if (response instanceof ServerCallStreamObserver
+              && ((ServerCallStreamObserver<?>) response).isCancelled()) {
+            return; // the client gave up or its deadline passed; nobody reads the answer
+          }
+          if (error != null) {
+            response.onError(GrpcCalls.toStatus(error).asRuntimeException());
+            return;
+          }
+          GrpcCalls.reply(response, () -> toProto(result));
+        });
   }
 
-  private RecommendResponse recommend(RecommendRequest r, Deadline grpcDeadline) {
+  private static SurfaceRequest toRequest(RecommendRequest r, Deadline grpcDeadline) {
     if (r.getSurface().isEmpty()) {
       throw ScorelineException.userError("surface", "surface: name the surface to call");
     }
@@ -56,15 +92,16 @@ public final class SurfaceGrpcService extends SurfaceServiceGrpc.SurfaceServiceI
         deadline = Duration.ofMillis(ms);
       }
     }
-    SurfaceRequest req =
-        new SurfaceRequest(
-            map(r.getKey()),
-            map(r.getContext()),
-            r.getSize() == 0 ? null : r.getSize(),
-            map(r.getRules()),
-            r.getDebug(),
-            deadline);
-    SurfaceResult res = engine.recommend(r.getSurface(), req);
+    return new SurfaceRequest(
+        map(r.getKey()),
+        map(r.getContext()),
+        r.getSize() == 0 ? null : r.getSize(),
+        map(r.getRules()),
+        r.getDebug(),
+        deadline);
+  }
+
+  private static RecommendResponse toProto(SurfaceResult res) {
     RecommendResponse.Builder b =
         RecommendResponse.newBuilder()
             .setSurface(res.surface())
