@@ -142,21 +142,31 @@ public final class SurfaceEngine {
         metrics.request(s.name(), "error");
         throw se;
       }
-      if (c instanceof NoCandidates nc) {
-        return fallback(p, start, start + total, nc.reason, nc.getMessage());
-      }
-      if (c instanceof ScorelineException se && se.code() == ErrorCode.DEADLINE_EXCEEDED) {
-        // the stage's own wait ran out at the deadline (a race with the wait above)
-        return fallback(p, start, start + total, "deadline", "deadline passed in " + stage.name);
-      }
-      log.warn(
-          "surface {}: {} failed, answering from the fallback: {}",
-          s.name(),
-          stage.name,
-          c.toString());
-      return fallback(
-          p, start, start + total, stage.name + "-error", String.valueOf(c.getMessage()));
+      Why why = why(s, stage, c);
+      return fallback(p, start, start + total, why.reason, why.detail);
     }
+  }
+
+  /** Why the ranked path gave up, as the fallback's reason and detail. */
+  private record Why(String reason, String detail) {}
+
+  /**
+   * The fallback reason for a failure of the ranked path that is not the user's error: no
+   * candidates, the deadline (a stage's own wait ran out), or an error of the stage, logged.
+   */
+  private static Why why(Surface s, Stage stage, Throwable c) {
+    if (c instanceof NoCandidates nc) {
+      return new Why(nc.reason, nc.getMessage());
+    }
+    if (c instanceof ScorelineException se && se.code() == ErrorCode.DEADLINE_EXCEEDED) {
+      return new Why("deadline", "deadline passed in " + stage.name);
+    }
+    log.warn(
+        "surface {}: {} failed, answering from the fallback: {}",
+        s.name(),
+        stage.name,
+        c.toString());
+    return new Why(stage.name + "-error", String.valueOf(c.getMessage()));
   }
 
   /**
@@ -182,8 +192,7 @@ public final class SurfaceEngine {
       try {
         return CompletableFuture.supplyAsync(() -> recommend(p, start), executor);
       } catch (RejectedExecutionException e) {
-        return CompletableFuture.completedFuture(
-            recorded(p, "overloaded", fallbackResult(p, start, "overloaded", null, null)));
+        return overloaded(p, start);
       }
     }
     long primaryEnd = primaryEnd(start, total);
@@ -209,8 +218,7 @@ public final class SurfaceEngine {
                 }
               });
     } catch (RejectedExecutionException e) {
-      return CompletableFuture.completedFuture(
-          recorded(p, "overloaded", fallbackResult(p, start, "overloaded", null, null)));
+      return overloaded(p, start);
     }
     ScheduledFuture<?> deadline =
         timer.schedule(
@@ -227,6 +235,12 @@ public final class SurfaceEngine {
     return out;
   }
 
+  /** The executor refused the call: the popularity fallback at once, never a blocking read. */
+  private CompletableFuture<SurfaceResult> overloaded(Prepared p, long start) {
+    return CompletableFuture.completedFuture(
+        recorded(p, "overloaded", fallbackResult(p, start, "overloaded", null, null)));
+  }
+
   /** How the ranked path of {@link #recommendAsync} failed: a user error, or a fallback. */
   private void failed(
       CompletableFuture<SurfaceResult> out,
@@ -241,18 +255,9 @@ public final class SurfaceEngine {
       if (out.completeExceptionally(se)) {
         metrics.request(s.name(), "error");
       }
-    } else if (c instanceof NoCandidates nc) {
-      fallbackAsync(out, p, start, end, nc.reason, nc.getMessage(), timer);
-    } else if (c instanceof ScorelineException se && se.code() == ErrorCode.DEADLINE_EXCEEDED) {
-      fallbackAsync(out, p, start, end, "deadline", "deadline passed in " + stage.name, timer);
     } else {
-      log.warn(
-          "surface {}: {} failed, answering from the fallback: {}",
-          s.name(),
-          stage.name,
-          c.toString());
-      fallbackAsync(
-          out, p, start, end, stage.name + "-error", String.valueOf(c.getMessage()), timer);
+      Why why = why(s, stage, c);
+      fallbackAsync(out, p, start, end, why.reason, why.detail, timer);
     }
   }
 

@@ -369,13 +369,18 @@ class SurfaceEngineTest {
     long t0 = System.nanoTime();
     SurfaceResult r = e.recommend("feed", SurfaceRequest.of(Map.of("user_id", 1)));
     long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertPrecomputedAfterTheInferenceDeadline(r);
+    assertThat(ms).isLessThan(1000); // deadline 300 ms; generous bound for a loaded machine
+  }
+
+  /** The answer of a model that never answers: the precomputed list, at the deadline. */
+  private static void assertPrecomputedAfterTheInferenceDeadline(SurfaceResult r) {
     assertThat(r.fallback()).isTrue();
     assertThat(r.fallbackReason())
         .startsWith("deadline")
         .contains("inference")
         .contains("precomputed");
     assertThat(ids(r)).containsExactly(10L, 11L, 12L, 13L, 14L);
-    assertThat(ms).isLessThan(1000); // deadline 300 ms; generous bound for a loaded machine
   }
 
   @Test
@@ -415,12 +420,7 @@ class SurfaceEngineTest {
     SurfaceResult r =
         e.recommendAsync("feed", SurfaceRequest.of(Map.of("user_id", 1)), timer)
             .get(10, TimeUnit.SECONDS);
-    assertThat(r.fallback()).isTrue();
-    assertThat(r.fallbackReason())
-        .startsWith("deadline")
-        .contains("inference")
-        .contains("precomputed");
-    assertThat(ids(r)).containsExactly(10L, 11L, 12L, 13L, 14L);
+    assertPrecomputedAfterTheInferenceDeadline(r);
   }
 
   @Test
