@@ -1,7 +1,10 @@
 package dev.scoreline.server;
 
 import com.linecorp.armeria.server.ServiceRequestContext;
+import io.netty.channel.EventLoop;
 import io.netty.util.AttributeKey;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,5 +33,30 @@ public final class InlineHint {
   public static boolean mayRunInline(ServiceRequestContext ctx) {
     AtomicInteger n = ctx == null ? null : ctx.attr(IN_FLIGHT);
     return n == null || n.get() <= 1;
+  }
+
+  /**
+   * Where an inference request's response is built: the request's event loop, which writes it
+   * anyway, so a model's thread (a dynamic batcher's, above all) only hands the outputs over and
+   * goes on with the next work. Runs at once when already on that loop (a call run inline), and on
+   * the calling thread when the loop refuses work (shutting down), so an answer is never lost.
+   * {@code null} without a request context: answer on the model's thread.
+   */
+  public static Executor answerOn(ServiceRequestContext ctx) {
+    if (ctx == null) {
+      return null;
+    }
+    EventLoop loop = ctx.eventLoop().withoutContext();
+    return task -> {
+      if (loop.inEventLoop()) {
+        task.run();
+        return;
+      }
+      try {
+        loop.execute(task);
+      } catch (RejectedExecutionException e) {
+        task.run();
+      }
+    };
   }
 }

@@ -268,7 +268,8 @@ final class TfServingService implements HttpService {
                       manager.inferAsync(
                           p.request,
                           RequestDeadlines.arrivalNanos(ctx),
-                          InlineHint.mayRunInline(ctx));
+                          InlineHint.mayRunInline(ctx),
+                          InlineHint.answerOn(ctx));
                   ctx.whenRequestCancelling().thenRun(() -> pending.cancel(false));
                   return pending.thenApply(r -> Json.ok(g -> writePredictions(g, p, r)));
                 })

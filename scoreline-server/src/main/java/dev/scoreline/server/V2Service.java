@@ -308,7 +308,8 @@ final class V2Service implements HttpService {
         manager.inferAsync(
             RequestHeaderParameters.apply(parsed.request(), ctx.request().headers()),
             RequestDeadlines.arrivalNanos(ctx),
-            InlineHint.mayRunInline(ctx));
+            InlineHint.mayRunInline(ctx),
+            InlineHint.answerOn(ctx));
     // the client went away or the request timed out: drop it before compute
     ctx.whenRequestCancelling().thenRun(() -> pending.cancel(false));
     return pending.thenApply(r -> InferResponseWriter.write(ctx.alloc(), r, parsed));

@@ -33,6 +33,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -537,6 +538,19 @@ public final class ModelManager implements AutoCloseable {
    */
   public CompletableFuture<InferenceResponse> inferAsync(
       InferenceRequest request, long arrivalNanos, boolean mayRunInline) {
+    return inferAsync(request, arrivalNanos, mayRunInline, null);
+  }
+
+  /**
+   * Like {@link #inferAsync(InferenceRequest, long, boolean)}, with the thread that answers named:
+   * when the model's outputs are ready, the response is built (and the returned future completed)
+   * on {@code answerOn} instead of the thread that ran the model. A server passes the request's
+   * event loop, which writes the answer anyway, so a dynamic batcher's thread hands each caller its
+   * rows and goes on to the next batch instead of building every caller's response first. {@code
+   * null} answers on the thread that ran the model.
+   */
+  public CompletableFuture<InferenceResponse> inferAsync(
+      InferenceRequest request, long arrivalNanos, boolean mayRunInline, Executor answerOn) {
     long enqueued = System.nanoTime();
     Admitted a;
     CompletableFuture<List<Tensor>> f;
@@ -553,7 +567,7 @@ public final class ModelManager implements AutoCloseable {
     }
     maybeShadow(a, f);
     CompletableFuture<InferenceResponse> out = new CompletableFuture<>();
-    f.whenComplete(
+    BiConsumer<List<Tensor>, Throwable> answer =
         (outputs, error) -> {
           if (error == null) {
             a.finish("success");
@@ -574,7 +588,12 @@ public final class ModelManager implements AutoCloseable {
             a.finish("internal");
             out.completeExceptionally(internal(request, cause));
           }
-        });
+        };
+    if (answerOn == null) {
+      f.whenComplete(answer);
+    } else {
+      f.whenCompleteAsync(answer, answerOn);
+    }
     out.whenComplete(
         (r, e) -> {
           if (e instanceof CancellationException) {

@@ -100,6 +100,46 @@ class DynamicBatchingTest {
   }
 
   @Test
+  void answersAreBuiltOnTheCallersExecutor_soTheBatchThreadGoesOnToTheNextBatch() throws Exception {
+    start("  max-queue-delay: 0us\n");
+    runtime.entered.set(0);
+    CountDownLatch answerThreadHeld = new CountDownLatch(1);
+    ExecutorService answers =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "caller-event-loop"));
+    try {
+      answers.execute(
+          () -> {
+            try {
+              answerThreadHeld.await(); // the caller's thread is busy with other work
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          });
+      CompletableFuture<String> answeredOn =
+          manager
+              .inferAsync(rows(Map.of(), 1, 1), System.nanoTime(), true, answers)
+              .thenApply(r -> Thread.currentThread().getName());
+      awaitEntered(1); // its batch was taken alone
+      // the batch thread computed the first request and handed its answer over; it does not wait
+      // for the busy caller thread before it runs the next batch
+      float[] next =
+          manager
+              .inferAsync(rows(Map.of(), 2, 2))
+              .get(5, TimeUnit.SECONDS)
+              .output("y")
+              .toFloatArray();
+      assertThat(next).containsExactly(20f, 20f);
+      assertThat(answeredOn).isNotDone();
+      answerThreadHeld.countDown();
+      assertThat(answeredOn.get(5, TimeUnit.SECONDS)).isEqualTo("caller-event-loop");
+      assertThat(runtime.firstValues).containsExactly(1f, 2f);
+    } finally {
+      answerThreadHeld.countDown();
+      answers.shutdownNow();
+    }
+  }
+
+  @Test
   void expiredRequest_isDroppedBeforeCompute() throws Exception {
     start("  max-queue-delay: 0us\n");
     // fast batches, so that the 20 ms timeout below is admitted (a slow first batch on a busy

@@ -263,7 +263,7 @@ public final class GrpcInferenceService
       return;
     }
     CompletableFuture<InferenceResponse> pending =
-        manager.inferAsync(call, arrival, InlineHint.mayRunInline(ctx));
+        manager.inferAsync(call, arrival, InlineHint.mayRunInline(ctx), InlineHint.answerOn(ctx));
     if (response instanceof ServerCallStreamObserver) {
       // the client cancelled (or its deadline passed): drop the request before compute
       ((ServerCallStreamObserver<ModelInferResponse>) response)
