@@ -4,7 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
-import dev.scoreline.core.kv.KvEntry;
+import dev.scoreline.core.kv.BulkLoad;
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.progress.ProgressListener;
 import java.time.Clock;
@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,12 +41,15 @@ import org.slf4j.LoggerFactory;
  *       KvStore#snapshotNamespace}{@code (name, id)}; the pointer flips ({@link KvStore#publish})
  *       only after every partition succeeded. A failed or killed run leaves the current snapshot
  *       current.
- *   <li><b>Resume.</b> Each partition is recorded as done in the run's manifest (see {@link
- *       RunManifest}: namespace {@code batch/<name>} of the same store) after all its entries were
- *       written. The next {@link #write} of the same name finds the pending run and, when the
- *       source has the same {@link SnapshotSource#fingerprint() fingerprint} and partition count,
- *       continues it under the same snapshot id, computing only the partitions not recorded. A
- *       pending run with other inputs is abandoned (its data dropped) and a new one started.
+ *   <li><b>Resume.</b> Each partition's entries are one {@link KvStore#bulkLoad bulk load}; the
+ *       partition is recorded as done in the run's manifest (see {@link RunManifest}: namespace
+ *       {@code batch/<name>} of the same store) only after the load committed, that is after all
+ *       its entries are durable (RocksDB: an SST file synced and ingested). Commits run on one
+ *       commit thread while the partition threads compute the next partitions. The next {@link
+ *       #write} of the same name finds the pending run and, when the source has the same {@link
+ *       SnapshotSource#fingerprint() fingerprint} and partition count, continues it under the same
+ *       snapshot id, computing only the partitions not recorded. A pending run with other inputs is
+ *       abandoned (its data dropped) and a new one started.
  *   <li><b>Rollback.</b> {@code keep} published snapshots are kept (the current one included);
  *       {@link #rollback} makes the previous one current.
  * </ul>
@@ -79,7 +85,8 @@ public final class SnapshotWriter {
    * @param keep published snapshots to keep, the new one included (at least 1; 2 or more allows a
    *     rollback)
    * @param threads partitions written at once
-   * @param writeBatch entries per {@link KvStore#putAll} call
+   * @param writeBatch entries per {@link KvStore#putAll} call where the store's {@link
+   *     KvStore#bulkLoad bulk load} writes through puts (Redis); RocksDB ingests whole files
    * @param progress receives entities as they are written
    */
   public record Options(
@@ -305,9 +312,17 @@ public final class SnapshotWriter {
     int threads = Math.min(options.threads(), todo.size());
     ExecutorService pool =
         Executors.newFixedThreadPool(threads, DotProductTopK.threadFactory("scoreline-batch"));
+    // commits (a bulk load's sync and ingestion, then the manifest record) wait on the disk more
+    // than they compute: one thread does them while the partition threads go on computing
+    ExecutorService committer =
+        Executors.newSingleThreadExecutor(DotProductTopK.threadFactory("scoreline-batch-commit"));
+    // at most this many computed partitions wait for their commit (their entries are in memory)
+    Semaphore commitSlots = new Semaphore(threads);
+    List<Future<?>> commits = Collections.synchronizedList(new ArrayList<>());
     AtomicReference<Throwable> failure = new AtomicReference<>();
     int[] failedPartition = {-1};
     CompletionService<Void> completions = new ExecutorCompletionService<>(pool);
+    boolean interrupted = false;
     try {
       for (int p : todo) {
         completions.submit(
@@ -315,22 +330,40 @@ public final class SnapshotWriter {
               if (failure.get() != null) {
                 return null;
               }
+              BulkLoad load = store.bulkLoad(ns, options.writeBatch());
+              boolean handedOver = false;
               try {
-                Output out = new Output(ns, options, entities, scores);
+                Output out = new Output(load, options, entities, scores);
                 source.write(p, out);
-                out.flush();
-                Map<String, Object> part = new LinkedHashMap<>();
-                part.put("entities", out.entities);
-                part.put("scores", out.scores);
-                manifest.put(RunManifest.partKey(id, p), RunManifest.format(part, "\n"));
-                return null;
-              } catch (Exception | Error t) {
-                synchronized (failedPartition) {
-                  if (failure.compareAndSet(null, t)) {
-                    failedPartition[0] = p;
+                out.finish();
+                commitSlots.acquire();
+                try {
+                  commits.add(
+                      committer.submit(
+                          () ->
+                              commit(
+                                  id,
+                                  p,
+                                  load,
+                                  out,
+                                  manifest,
+                                  commitSlots,
+                                  failure,
+                                  failedPartition)));
+                  handedOver = true;
+                } finally {
+                  if (!handedOver) {
+                    commitSlots.release();
                   }
                 }
+                return null;
+              } catch (Exception | Error t) {
+                fail(failure, failedPartition, p, t);
                 throw t;
+              } finally {
+                if (!handedOver) {
+                  load.close();
+                }
               }
             });
       }
@@ -341,12 +374,26 @@ public final class SnapshotWriter {
           break; // the first failure stops the run
         }
       }
+      for (int i = 0; i < commits.size(); i++) {
+        try {
+          commits.get(i).get();
+        } catch (ExecutionException e) {
+          // recorded in failure
+        }
+      }
     } catch (InterruptedException e) {
       failure.compareAndSet(null, e);
-      Thread.currentThread().interrupt();
+      interrupted = true;
     } finally {
       pool.shutdownNow();
       awaitQuietly(pool);
+      // partitions handed over before a failure or an interrupt still commit (for milliseconds):
+      // a resumed run needs not compute them again
+      committer.shutdown();
+      awaitQuietly(committer);
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
     Throwable t = failure.get();
     if (t == null) {
@@ -371,6 +418,45 @@ public final class SnapshotWriter {
     throw new ScorelineException(ErrorCode.INTERNAL, detail, t);
   }
 
+  /**
+   * Commits partition {@code p}'s bulk load, then records the partition as done: a partition is
+   * recorded only once its entries are durable, so a resumed run never skips lost entries.
+   */
+  private static Void commit(
+      String id,
+      int p,
+      BulkLoad load,
+      Output out,
+      RunManifest manifest,
+      Semaphore commitSlots,
+      AtomicReference<Throwable> failure,
+      int[] failedPartition)
+      throws Exception {
+    try {
+      load.commit();
+      Map<String, Object> part = new LinkedHashMap<>();
+      part.put("entities", out.entities);
+      part.put("scores", out.scores);
+      manifest.put(RunManifest.partKey(id, p), RunManifest.format(part, "\n"));
+      return null;
+    } catch (Exception | Error t) {
+      fail(failure, failedPartition, p, t);
+      throw t;
+    } finally {
+      load.close();
+      commitSlots.release();
+    }
+  }
+
+  private static void fail(
+      AtomicReference<Throwable> failure, int[] failedPartition, int p, Throwable t) {
+    synchronized (failedPartition) {
+      if (failure.compareAndSet(null, t)) {
+        failedPartition[0] = p;
+      }
+    }
+  }
+
   /** Waits until every partition task stopped, so nothing writes after a failed run returns. */
   private static void awaitQuietly(ExecutorService pool) {
     boolean interrupted = false;
@@ -388,31 +474,30 @@ public final class SnapshotWriter {
     }
   }
 
-  /** Buffers a partition's entries and writes them in batches. */
-  private final class Output implements PartitionOutput {
-    private final String ns;
-    private final int batch;
+  /** Puts a partition's entries into its bulk load and counts them. */
+  private static final class Output implements PartitionOutput {
+    private static final int PROGRESS_STEP = 1024;
+    private final BulkLoad load;
     private final ProgressListener progress;
     private final AtomicLong totalEntities;
     private final AtomicLong totalScores;
-    private final List<KvEntry> buffer;
+    private int unreported;
     long entities;
     long scores;
 
-    Output(String ns, Options options, AtomicLong totalEntities, AtomicLong totalScores) {
-      this.ns = ns;
-      this.batch = options.writeBatch();
+    Output(BulkLoad load, Options options, AtomicLong totalEntities, AtomicLong totalScores) {
+      this.load = load;
       this.progress = options.progress();
       this.totalEntities = totalEntities;
       this.totalScores = totalScores;
-      this.buffer = new ArrayList<>(batch);
     }
 
     @Override
     public void put(byte[] key, byte[] value) {
-      buffer.add(new KvEntry(key, value));
-      if (buffer.size() >= batch) {
-        flush();
+      load.put(key, value);
+      entities++;
+      if (++unreported >= PROGRESS_STEP) {
+        report();
       }
     }
 
@@ -429,16 +514,17 @@ public final class SnapshotWriter {
       progress.advance(n);
     }
 
-    void flush() {
-      if (buffer.isEmpty()) {
-        return;
+    private void report() {
+      totalEntities.addAndGet(unreported);
+      progress.advance(unreported);
+      unreported = 0;
+    }
+
+    /** Reports the last entries put; the partition's source has returned. */
+    void finish() {
+      if (unreported > 0) {
+        report();
       }
-      store.putAll(ns, buffer);
-      int n = buffer.size();
-      buffer.clear();
-      entities += n;
-      totalEntities.addAndGet(n);
-      progress.advance(n);
     }
   }
 

@@ -9,6 +9,7 @@ import dev.scoreline.core.feature.Definitions.Entity;
 import dev.scoreline.core.feature.Definitions.KeyColumn;
 import dev.scoreline.core.feature.ValueType;
 import dev.scoreline.core.feature.online.EntityKeys;
+import dev.scoreline.core.kv.BulkLoad;
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.progress.ProgressListener;
 import dev.scoreline.core.surface.RankedList;
@@ -304,6 +305,109 @@ class SnapshotWriterTest {
     writer().write(NAME, rerun, options(null, 2));
     assertThat(rerun.written).doesNotContain(0, 1, 2).contains(3, 11);
     assertThat(current(b)).isEqualTo(b.expected());
+  }
+
+  @Test
+  void write_bulkLoadCommitFails_partitionNotRecordedNorVisible_resumeCompletes() {
+    Model a = Model.of(1);
+    Model b = Model.of(2);
+    writer().write(NAME, a.source(), options("a", 2));
+    DotProductSource source = b.source();
+    int failing = 5;
+    byte[] failingKey = EntityKeys.encode(USER, List.of(b.userIds()[source.firstUser(failing)]));
+    // the real RocksDB bulk load, except that the commit of partition 5's load fails
+    KvStore failingCommits =
+        new ForwardingKvStore(store) {
+          @Override
+          public BulkLoad bulkLoad(String namespace, int writeBatch) {
+            BulkLoad load = delegate.bulkLoad(namespace, writeBatch);
+            return new BulkLoad() {
+              boolean hasFailingKey;
+
+              @Override
+              public void put(byte[] key, byte[] value) {
+                hasFailingKey |= Arrays.equals(key, failingKey);
+                load.put(key, value);
+              }
+
+              @Override
+              public long entries() {
+                return load.entries();
+              }
+
+              @Override
+              public void commit() {
+                if (hasFailingKey) {
+                  throw new ScorelineException(ErrorCode.UNAVAILABLE, "disk full");
+                }
+                load.commit();
+              }
+
+              @Override
+              public void close() {
+                load.close();
+              }
+            };
+          }
+        };
+
+    assertThatThrownBy(
+            () -> new SnapshotWriter(failingCommits, clock).write(NAME, source, options(null, 2)))
+        .isInstanceOfSatisfying(
+            ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
+
+    assertThat(store.currentSnapshot(NAME)).contains("a");
+    assertThat(current(a)).isEqualTo(a.expected());
+    SnapshotWriter.PendingRun pending = writer().pending(NAME).orElseThrow();
+    assertThat(pending.completed()).isLessThan(PARTITIONS);
+    // the failed partition's entries never reached the unpublished namespace either
+    List<byte[]> failedKeys = new ArrayList<>();
+    for (int u = source.firstUser(failing); u < source.firstUser(failing + 1); u++) {
+      failedKeys.add(EntityKeys.encode(USER, List.of(b.userIds()[u])));
+    }
+    assertThat(store.multiGet(KvStore.snapshotNamespace(NAME, pending.snapshotId()), failedKeys))
+        .containsOnlyNulls();
+
+    Recording rerun = new Recording(b.source());
+    BatchRunSummary s = writer().write(NAME, rerun, options(null, 2));
+    assertThat(s.snapshotId()).isEqualTo(pending.snapshotId());
+    assertThat(rerun.written).contains(failing).hasSize(PARTITIONS - pending.completed());
+    assertThat(current(b)).isEqualTo(b.expected());
+  }
+
+  @Test
+  void write_storeWithoutBulkLoad_writesThroughPuts_theSameBytes() {
+    Model m = Model.of(3);
+    writer().write("bulk", m.source(), options("s", 2));
+    KvStore putsOnly = new ForwardingKvStore(store); // the default bulk load: batched putAll
+
+    BatchRunSummary s =
+        new SnapshotWriter(putsOnly, clock).write(NAME, m.source(), options("s", 3));
+
+    assertThat(s.entities()).isEqualTo(USERS);
+    assertThat(current(m)).isEqualTo(m.expected());
+    List<byte[]> viaPuts = store.multiGet(KvStore.snapshotNamespace(NAME, "s"), keys(m));
+    List<byte[]> viaBulk = store.multiGet(KvStore.snapshotNamespace("bulk", "s"), keys(m));
+    for (int u = 0; u < USERS; u++) {
+      assertThat(viaPuts.get(u)).as("user row %d", u).isEqualTo(viaBulk.get(u));
+    }
+  }
+
+  @Test
+  void rollback_afterBulkLoadedSnapshots_servesThePreviousOneExactly_andDropsTheRolledBack() {
+    Model a = Model.of(1);
+    Model b = Model.of(2);
+    writer().write(NAME, a.source(), options("a", 3));
+    writer().write(NAME, b.source(), options("b", 3));
+
+    assertThat(writer().rollback(NAME)).isEqualTo("a");
+
+    assertThat(current(a)).isEqualTo(a.expected());
+    assertThat(store.multiGet(KvStore.snapshotNamespace(NAME, "b"), keys(b))).containsOnlyNulls();
+    // a new run after the rollback is bulk-loaded and published as usual
+    writer().write(NAME, b.source(), options("b2", 3));
+    assertThat(current(b)).isEqualTo(b.expected());
+    assertThat(store.snapshots(NAME)).containsExactly("b2", "a");
   }
 
   @Test

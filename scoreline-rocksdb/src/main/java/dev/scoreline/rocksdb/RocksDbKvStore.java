@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.kv.BulkLoad;
 import dev.scoreline.core.kv.FieldWrite;
 import dev.scoreline.core.kv.KeyHash;
 import dev.scoreline.core.kv.KvEntry;
@@ -19,10 +20,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DataBlockIndexType;
+import org.rocksdb.EnvOptions;
 import org.rocksdb.InfoLogLevel;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
@@ -59,8 +62,15 @@ import org.rocksdb.WriteOptions;
  * ErrorCode#UNAVAILABLE}.
  */
 public final class RocksDbKvStore implements KvStore {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(RocksDbKvStore.class);
   private static final int LOCK_STRIPES = 1024;
   private static final byte LAYOUT_VERSION = 1;
+
+  /** Keys and values buffered per SST file of a bulk load; larger loads ingest several files. */
+  static final long BULK_LOAD_FILE_BYTES = 64L << 20;
+
+  private static final String BULK_LOAD_DIR = "bulk-load";
 
   static {
     RocksDB.loadLibrary();
@@ -74,6 +84,7 @@ public final class RocksDbKvStore implements KvStore {
   private final ReadOptions readOptions;
   private final WriteOptions writeOptions;
   private final WriteOptions syncWriteOptions;
+  private final EnvOptions envOptions;
   private final ReentrantLock[] stripes = new ReentrantLock[LOCK_STRIPES];
   private final ReentrantLock snapshotLock = new ReentrantLock();
 
@@ -90,7 +101,8 @@ public final class RocksDbKvStore implements KvStore {
       BloomFilter bloomFilter,
       ReadOptions readOptions,
       WriteOptions writeOptions,
-      WriteOptions syncWriteOptions) {
+      WriteOptions syncWriteOptions,
+      EnvOptions envOptions) {
     this.dir = dir;
     this.db = db;
     this.options = options;
@@ -99,6 +111,7 @@ public final class RocksDbKvStore implements KvStore {
     this.readOptions = readOptions;
     this.writeOptions = writeOptions;
     this.syncWriteOptions = syncWriteOptions;
+    this.envOptions = envOptions;
     for (int i = 0; i < LOCK_STRIPES; i++) {
       stripes[i] = new ReentrantLock();
     }
@@ -159,6 +172,7 @@ public final class RocksDbKvStore implements KvStore {
           add(created, new WriteOptions().setDisableWAL(false).setSync(config.syncWrites()));
       WriteOptions syncWriteOptions =
           add(created, new WriteOptions().setDisableWAL(false).setSync(true));
+      EnvOptions envOptions = add(created, new EnvOptions());
       RocksDB db;
       try {
         db = add(created, RocksDB.open(options, dir.toString()));
@@ -174,8 +188,17 @@ public final class RocksDbKvStore implements KvStore {
       }
       RocksDbKvStore store =
           new RocksDbKvStore(
-              dir, db, options, blockCache, bloom, readOptions, writeOptions, syncWriteOptions);
+              dir,
+              db,
+              options,
+              blockCache,
+              bloom,
+              readOptions,
+              writeOptions,
+              syncWriteOptions,
+              envOptions);
       store.checkLayout();
+      resetBulkLoadDir(dir);
       return store;
     } catch (java.io.IOException e) {
       closeAll(created);
@@ -185,6 +208,19 @@ public final class RocksDbKvStore implements KvStore {
       closeAll(created);
       throw e;
     }
+  }
+
+  /** Creates an empty {@code <dir>/bulk-load}: files there belong to loads that never committed. */
+  private static void resetBulkLoadDir(Path dir) throws java.io.IOException {
+    Path bulk = dir.resolve(BULK_LOAD_DIR);
+    if (Files.isDirectory(bulk)) {
+      try (Stream<Path> files = Files.list(bulk)) {
+        for (Path f : files.toList()) {
+          Files.deleteIfExists(f);
+        }
+      }
+    }
+    Files.createDirectories(bulk);
   }
 
   private void checkLayout() {
@@ -252,6 +288,24 @@ public final class RocksDbKvStore implements KvStore {
     } catch (RocksDBException e) {
       throw failure("putAll", e);
     }
+  }
+
+  /**
+   * A bulk load through an SST file ingested at commit ({@link SstBulkLoad}): no write-ahead log,
+   * no memtable, no compaction of the loaded data when its key range is new. {@code writeBatch} is
+   * not used.
+   */
+  @Override
+  public BulkLoad bulkLoad(String namespace, int writeBatch) {
+    return bulkLoad(namespace, BULK_LOAD_FILE_BYTES);
+  }
+
+  /** {@link #bulkLoad(String, int)} with {@code fileBytes} of keys and values per SST file. */
+  BulkLoad bulkLoad(String namespace, long fileBytes) {
+    byte[] prefix = Keys.prefix(namespace);
+    checkOpen();
+    return new SstBulkLoad(
+        this, db, options, envOptions, dir.resolve(BULK_LOAD_DIR), prefix, fileBytes);
   }
 
   @Override
@@ -543,6 +597,36 @@ public final class RocksDbKvStore implements KvStore {
     if (next != null) {
       snapshotLists.put(name, List.copyOf(next));
     }
+    deleteFilesOf(name, dropped);
+  }
+
+  /**
+   * Deletes the SST files that lie wholly inside dropped snapshots' ranges (the files their bulk
+   * loads ingested), which the range deletions already hide: their space comes back now rather than
+   * at a compaction that may not come soon (ingested files sit in the bottommost level). Files that
+   * also hold other keys stay until compaction. A failure here loses no data and is only logged.
+   */
+  private void deleteFilesOf(String name, List<String> dropped) {
+    if (dropped.isEmpty()) {
+      return;
+    }
+    List<byte[]> ranges = new ArrayList<>(dropped.size() * 2);
+    for (String id : dropped) {
+      byte[] prefix = Keys.prefix(KvStore.snapshotNamespace(name, id));
+      ranges.add(prefix);
+      ranges.add(Keys.rangeEnd(prefix));
+    }
+    try {
+      db.deleteFilesInRanges(db.getDefaultColumnFamily(), ranges, false);
+    } catch (RocksDBException e) {
+      log.warn(
+          "RocksDB in {}: deleting the files of dropped snapshots {} of '{}' failed ({}); a"
+              + " compaction reclaims their space",
+          dir,
+          dropped,
+          name,
+          e.getMessage());
+    }
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -562,6 +646,7 @@ public final class RocksDbKvStore implements KvStore {
             Arrays.asList(
                 bloomFilter,
                 blockCache,
+                envOptions,
                 syncWriteOptions,
                 writeOptions,
                 readOptions,
@@ -569,7 +654,7 @@ public final class RocksDbKvStore implements KvStore {
                 db)));
   }
 
-  private void checkOpen() {
+  void checkOpen() {
     if (closed) {
       throw new ScorelineException(
           ErrorCode.UNAVAILABLE, "the RocksDB store in " + dir + " is closed");

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.kv.BulkLoad;
 import dev.scoreline.core.kv.KvEntry;
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.kv.Stamps;
@@ -122,6 +123,127 @@ class RocksDbKvStoreTest extends KvStoreContract {
     expected.put("velocity", value(Stamps.stamp(6, 0), "v@6, longer"));
     expected.put("last", value(Stamps.stamp(5, 0), "l@5 again"));
     assertThat(store.multiGet("ns", keys("e")).get(0)).isEqualTo(Codec.encodeRecord(expected));
+  }
+
+  @Test
+  void bulkLoad_nothingReadableBeforeCommit_closeWithoutCommitLeavesNothing() throws Exception {
+    RocksDbKvStore db = (RocksDbKvStore) store;
+    try (BulkLoad load = db.bulkLoad("snap@1", 16)) {
+      load.put(bytes("a"), bytes("1"));
+      load.put(bytes("b"), bytes("2"));
+
+      assertThat(db.multiGet("snap@1", keys("a", "b"))).containsOnlyNulls();
+    }
+
+    assertThat(db.multiGet("snap@1", keys("a", "b"))).containsOnlyNulls();
+    assertThat(filesIn(db.directory().resolve("bulk-load"))).isEmpty();
+  }
+
+  @Test
+  void bulkLoad_largerThanOneFile_ingestsSeveralFiles_laterEntriesWin() throws Exception {
+    RocksDbKvStore db = (RocksDbKvStore) store;
+    java.util.Map<String, String> expected = new java.util.HashMap<>();
+    try (BulkLoad load = db.bulkLoad("snap@1", 4_000L)) { // about 100 entries per file
+      for (int round = 0; round < 3; round++) {
+        for (int i = 999; i >= 0; i -= 1 + round) {
+          String k = "key-" + i;
+          String v = "round " + round + " of " + k + " ".repeat(20);
+          load.put(bytes(k), bytes(v));
+          expected.put(k, v);
+        }
+      }
+      load.commit();
+    }
+
+    List<String> k = new ArrayList<>(expected.keySet());
+    List<byte[]> values = db.multiGet("snap@1", keys(k.toArray(String[]::new)));
+    for (int i = 0; i < k.size(); i++) {
+      assertThat(new String(values.get(i), UTF_8)).isEqualTo(expected.get(k.get(i)));
+    }
+    assertThat(filesIn(db.directory().resolve("bulk-load"))).isEmpty();
+  }
+
+  @Test
+  void bulkLoad_bypassesTheWriteAheadLog_andSurvivesReopen() throws Exception {
+    Path path = dir.resolve("bulk");
+    RocksDbKvStore first = open(path);
+    byte[] value = new byte[1000];
+    java.util.Arrays.fill(value, (byte) 7);
+    try (BulkLoad load = first.bulkLoad("snap@1", 1)) {
+      for (int i = 0; i < 4_000; i++) { // 4 MB
+        load.put(bytes(String.format("%05d", i)), value);
+      }
+      load.commit();
+    }
+    long walBytes = 0;
+    for (Path f : filesIn(path)) {
+      if (f.getFileName().toString().endsWith(".log")) {
+        walBytes += java.nio.file.Files.size(f);
+      }
+    }
+    assertThat(walBytes).as("write-ahead log bytes").isLessThan(100_000);
+    first.close();
+    // a load a stopped process left behind in the bulk-load folder is removed on open
+    java.nio.file.Files.write(path.resolve("bulk-load").resolve("load-1.sst"), new byte[] {1});
+
+    RocksDbKvStore second = open(path);
+
+    assertThat(second.multiGet("snap@1", keys("00000", "03999"))).containsExactly(value, value);
+    assertThat(filesIn(path.resolve("bulk-load"))).isEmpty();
+  }
+
+  @Test
+  void publish_droppingABulkLoadedSnapshot_deletesItsFiles() throws Exception {
+    Path path = dir.resolve("drop");
+    RocksDbKvStore db = open(path);
+    java.util.Random rnd = new java.util.Random(3);
+    byte[] value = new byte[1000];
+    for (String id : List.of("s1", "s2", "s3")) {
+      try (BulkLoad load = db.bulkLoad(KvStore.snapshotNamespace("feed", id), 1)) {
+        for (int i = 0; i < 4_000; i++) {
+          value = new byte[1000];
+          rnd.nextBytes(value); // incompressible: 4 MB per snapshot on disk
+          load.put(bytes(String.format("%05d", i)), value);
+        }
+        load.commit();
+      }
+      db.publish("feed", id, 1); // keeps only the new one
+    }
+
+    long sstBytes = 0;
+    for (Path f : filesIn(path)) {
+      if (f.getFileName().toString().endsWith(".sst")) {
+        sstBytes += java.nio.file.Files.size(f);
+      }
+    }
+    assertThat(sstBytes)
+        .as("SST bytes with one 4 MB snapshot kept")
+        .isBetween(4_000_000L, 6_000_000L);
+    assertThat(db.multiGet(KvStore.snapshotNamespace("feed", "s3"), keys("03999")))
+        .containsExactly(value);
+    assertThat(db.multiGet(KvStore.snapshotNamespace("feed", "s2"), keys("00000")))
+        .containsOnlyNulls();
+  }
+
+  @Test
+  void bulkLoad_afterClose_failsUnavailable() {
+    RocksDbKvStore db = (RocksDbKvStore) store;
+    BulkLoad load = db.bulkLoad("snap@1", 16);
+    load.put(bytes("a"), bytes("1"));
+    db.close();
+
+    assertThatThrownBy(load::commit)
+        .isInstanceOfSatisfying(
+            ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
+    assertThatThrownBy(() -> db.bulkLoad("snap@1", 16))
+        .isInstanceOfSatisfying(
+            ScorelineException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
+  }
+
+  private static List<Path> filesIn(Path folder) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(folder)) {
+      return s.toList();
+    }
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.scoreline.core.error.ErrorCode;
 import dev.scoreline.core.error.ScorelineException;
+import dev.scoreline.core.kv.BulkLoad;
 import dev.scoreline.core.kv.FieldWrite;
 import dev.scoreline.core.kv.KvEntry;
 import dev.scoreline.core.kv.KvStore;
@@ -42,6 +43,10 @@ import org.junit.jupiter.api.Timeout;
  *   <li>the writes of one {@link KvStore#mergeRecords} call are applied in list order, so two
  *       writes of the same field in one call compare with each other as two calls would;
  *   <li>{@link KvStore#deleteAll} deletes records too (a record is one key);
+ *   <li>a committed {@link KvStore#bulkLoad} reads back exactly, whatever the order entries were
+ *       put in (the last of a key put twice wins); it replaces what was stored under its keys, and
+ *       a later put replaces what it loaded; a second commit or a put after the commit is an {@link
+ *       IllegalStateException};
  *   <li>{@link KvStore#publish} with {@code keep < 1} and {@link KvStore#rollback} without a
  *       previous snapshot fail with {@link ErrorCode#USER_ERROR};
  *   <li>{@link KvStore#dropSnapshot} of the current snapshot fails with {@link
@@ -165,6 +170,150 @@ public abstract class KvStoreContract {
     store.putAll(NS, List.of(entry("k", "new")));
 
     assertThat(store.multiGet(NS, keys("k")).get(0)).isEqualTo(bytes("new"));
+  }
+
+  // ---------------------------------------------------------------- bulk loads
+
+  @Test
+  public void bulkLoad_entriesInAnyOrder_readBackExactlyAfterCommit_lastEntryWins() {
+    SplittableRandom rnd = new SplittableRandom(11);
+    Map<String, byte[]> expected = new HashMap<>();
+    try (BulkLoad load = store.bulkLoad(NS, 7)) {
+      for (int i = 0; i < 500; i++) {
+        String key = "k" + rnd.nextInt(400); // unsorted, some keys twice
+        byte[] value = randomBytes(1 + rnd.nextInt(700), i);
+        load.put(bytes(key), value);
+        expected.put(key, value);
+      }
+      assertThat(load.entries()).isEqualTo(500);
+      load.commit();
+    }
+
+    List<String> keys = new ArrayList<>(expected.keySet());
+    List<byte[]> values = store.multiGet(NS, keys(keys.toArray(String[]::new)));
+    for (int i = 0; i < keys.size(); i++) {
+      assertThat(values.get(i)).as(keys.get(i)).isEqualTo(expected.get(keys.get(i)));
+    }
+    assertThat(store.multiGet(NS, keys("k400", "other"))).containsOnlyNulls();
+  }
+
+  @Test
+  public void bulkLoad_binaryKeys_withZeroAndFfBytes_roundTrip() {
+    List<byte[]> keys =
+        List.of(
+            new byte[] {(byte) 0xff, 0x00},
+            new byte[] {0x00},
+            new byte[] {'a', 0x00, 'b'},
+            new byte[] {(byte) 0xff},
+            new byte[] {0x00, 0x00});
+    try (BulkLoad load = store.bulkLoad(NS, 2)) {
+      for (int i = 0; i < keys.size(); i++) {
+        load.put(keys.get(i), new byte[] {(byte) i, 0x00, (byte) 0xff});
+      }
+      load.commit();
+    }
+
+    List<byte[]> values = store.multiGet(NS, keys);
+
+    for (int i = 0; i < keys.size(); i++) {
+      assertThat(values.get(i)).as("key %d", i).isEqualTo(new byte[] {(byte) i, 0x00, (byte) 0xff});
+    }
+  }
+
+  @Test
+  public void bulkLoad_overExistingKeys_newerWritesWin_inBothDirections() {
+    store.putAll(NS, List.of(entry("a", "put-before"), entry("b", "put-before")));
+    try (BulkLoad load = store.bulkLoad(NS, 100)) {
+      load.put(bytes("b"), bytes("loaded"));
+      load.put(bytes("c"), bytes("loaded"));
+      load.commit();
+    }
+    store.putAll(NS, List.of(entry("c", "put-after")));
+
+    assertThat(store.multiGet(NS, keys("a", "b", "c")))
+        .containsExactly(bytes("put-before"), bytes("loaded"), bytes("put-after"));
+  }
+
+  @Test
+  public void bulkLoad_staysInItsNamespace_andDropNamespaceRemovesIt() {
+    store.putAll("snap@2", List.of(entry("k", "neighbour")));
+    try (BulkLoad load = store.bulkLoad("snap@1", 100)) {
+      load.put(bytes("k"), bytes("loaded"));
+      load.put(bytes("j"), bytes("loaded"));
+      load.commit();
+    }
+
+    assertThat(store.multiGet("snap@1", keys("k", "j")))
+        .containsExactly(bytes("loaded"), bytes("loaded"));
+    assertThat(store.multiGet("snap@2", keys("k", "j"))).containsExactly(bytes("neighbour"), null);
+    assertThat(store.multiGet("snap", keys("k"))).containsOnlyNulls();
+
+    store.dropNamespace("snap@1");
+
+    assertThat(store.multiGet("snap@1", keys("k", "j"))).containsOnlyNulls();
+    assertThat(store.multiGet("snap@2", keys("k"))).containsExactly(bytes("neighbour"));
+  }
+
+  @Test
+  public void bulkLoad_empty_commitsNothing() {
+    try (BulkLoad load = store.bulkLoad(NS, 10)) {
+      load.commit();
+      assertThat(load.entries()).isZero();
+    }
+
+    assertThat(store.multiGet(NS, keys("a"))).containsOnlyNulls();
+  }
+
+  @Test
+  public void bulkLoad_commitTwiceOrPutAfterCommit_isIllegal() {
+    try (BulkLoad load = store.bulkLoad(NS, 10)) {
+      load.put(bytes("a"), bytes("1"));
+      load.commit();
+
+      assertThatThrownBy(load::commit).isInstanceOf(IllegalStateException.class);
+      assertThatThrownBy(() -> load.put(bytes("b"), bytes("2")))
+          .isInstanceOf(IllegalStateException.class);
+    }
+    assertThat(store.multiGet(NS, keys("a", "b"))).containsExactly(bytes("1"), null);
+  }
+
+  @Test
+  public void bulkLoad_concurrentLoads_ofDisjointKeys_allLand() throws Exception {
+    int threads = 4;
+    int perThread = 2_000;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        futures.add(
+            pool.submit(
+                () -> {
+                  try (BulkLoad load = store.bulkLoad("snap@" + (thread % 2), 256)) {
+                    for (int i = 0; i < perThread; i++) {
+                      load.put(bytes(thread + "/" + i), bytes(thread + ":" + i));
+                    }
+                    load.commit();
+                  }
+                }));
+      }
+      for (Future<?> f : futures) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    for (int t = 0; t < threads; t++) {
+      List<byte[]> keys = new ArrayList<>();
+      for (int i = 0; i < perThread; i++) {
+        keys.add(bytes(t + "/" + i));
+      }
+      List<byte[]> values = store.multiGet("snap@" + (t % 2), keys);
+      for (int i = 0; i < perThread; i++) {
+        assertThat(values.get(i)).as("thread %d entry %d", t, i).isEqualTo(bytes(t + ":" + i));
+      }
+    }
   }
 
   @Test

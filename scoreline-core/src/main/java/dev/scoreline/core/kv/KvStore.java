@@ -22,8 +22,9 @@ import java.util.Optional;
  * <p><b>Snapshots.</b> A batch job writes a snapshot's data into {@link #snapshotNamespace(String,
  * String)} with {@link #putAll}, then {@link #publish}es it: readers resolve {@link
  * #currentSnapshot} first and read only that namespace, so they see the old snapshot or the new
- * one, never a mix. The previous {@code keep - 1} published snapshots are kept for {@link
- * #rollback}.
+ * one, never a mix. A batch job may write the snapshot's data with {@link #bulkLoad} instead: a
+ * store can load many entries into a namespace no reader uses yet more cheaply than by puts. The
+ * previous {@code keep - 1} published snapshots are kept for {@link #rollback}.
  */
 public interface KvStore extends AutoCloseable {
   /** Length of the ordering stamp that prefixes every record field value. */
@@ -37,6 +38,19 @@ public interface KvStore extends AutoCloseable {
 
   /** Writes entries; for a key given twice the last entry wins. */
   void putAll(String namespace, List<KvEntry> entries);
+
+  /**
+   * Starts a bulk load of new entries into {@code namespace}, committed as a whole (see {@link
+   * BulkLoad}): how a batch job writes a partition of an unpublished snapshot. The default writes
+   * through {@link #putAll} in batches of {@code writeBatch} entries; a store with a cheaper way to
+   * load sorted data (RocksDB: an SST file ingested into the database, no write-ahead log, no
+   * memtable) overrides it.
+   *
+   * @param writeBatch entries per {@link #putAll} call where the load writes through puts
+   */
+  default BulkLoad bulkLoad(String namespace, int writeBatch) {
+    return new BulkLoad.Batched(this, namespace, writeBatch);
+  }
 
   /** Deletes keys (absent keys are ignored). */
   void deleteAll(String namespace, List<byte[]> keys);
