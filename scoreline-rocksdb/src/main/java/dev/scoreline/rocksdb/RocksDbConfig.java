@@ -11,7 +11,8 @@ package dev.scoreline.rocksdb;
  * @param maxBackgroundJobs flush and compaction threads
  * @param syncWrites fsync the write-ahead log on every data write; off by default: the WAL is still
  *     written, so acknowledged writes survive a process crash, but the last ones may be lost on a
- *     machine crash. Snapshot publish and rollback always sync
+ *     machine crash. Snapshot publish and rollback always sync, and so do bulk loads (their SST
+ *     files are synced and ingested)
  */
 public record RocksDbConfig(
     long blockCacheBytes,
