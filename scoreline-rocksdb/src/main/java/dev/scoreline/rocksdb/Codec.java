@@ -117,6 +117,48 @@ final class Codec {
   }
 
   /**
+   * Where the values of the fields named {@code names} (UTF-8 bytes of ASCII names) lie in an
+   * encoded record, in one scan without decoding: {@code found[f] = (start << 32) | length} of the
+   * value of {@code names[f]} (after its length varint), or -1 when the record has no such field;
+   * for a name stored twice, the last one, as {@link #decodeRecord} keeps it. Returns false, and
+   * leaves {@code found} undefined, when {@code data} is not a well-formed record (wrong format
+   * byte, truncated, trailing bytes): the caller then takes the decoding path, which reports it.
+   */
+  static boolean locateFields(byte[] data, byte[][] names, long[] found) {
+    Arrays.fill(found, 0, names.length, -1L);
+    if (data.length == 0 || data[0] != RECORD_FORMAT) {
+      return false;
+    }
+    try {
+      Reader r = new Reader(data, 1);
+      int count = r.varint();
+      for (int i = 0; i < count; i++) {
+        int nameLen = r.varint();
+        if (nameLen > data.length - r.at) {
+          return false;
+        }
+        int nameAt = r.at;
+        r.at += nameLen;
+        int valueLen = r.varint();
+        if (valueLen > data.length - r.at) {
+          return false;
+        }
+        for (int f = 0; f < names.length; f++) {
+          byte[] name = names[f];
+          if (name.length == nameLen
+              && Arrays.equals(data, nameAt, nameAt + nameLen, name, 0, nameLen)) {
+            found[f] = ((long) r.at << 32) | valueLen;
+          }
+        }
+        r.at += valueLen;
+      }
+      return r.at == data.length;
+    } catch (ScorelineException e) {
+      return false;
+    }
+  }
+
+  /**
    * The record {@code data} with the value at {@code start} ({@code length} bytes, as {@link
    * #locateField} found it) replaced by {@code value}: the same bytes as decoding the record,
    * putting the field and encoding it again, with one copy.

@@ -64,6 +64,64 @@ public interface KvStore extends AutoCloseable {
    */
   List<Map<String, byte[]>> multiGetRecords(String namespace, List<byte[]> keys);
 
+  /** Receives the record fields that {@link #readRecordFields} finds. */
+  @FunctionalInterface
+  interface FieldReader {
+    /**
+     * The value of field {@code field} (an index into the names asked for) in the record of key
+     * {@code key} (an index into the keys): bytes {@code [offset, offset + length)} of {@code
+     * bytes}, stamp included. The bytes may be the store's own buffer (the whole record): read them
+     * during the call only, never modify them.
+     */
+    void field(int key, int field, byte[] bytes, int offset, int length);
+  }
+
+  /**
+   * Reads the fields {@code fields} of the records of {@code keys}, as {@link #multiGetRecords}
+   * would give them, without handing out copies: calls {@code reader} once per field present, key
+   * by key in key order, and for one key in the order of {@code fields}; absent keys and fields are
+   * not passed. The read path of the online feature store. A store may pass each value in place
+   * inside the record it read (RocksDB does); the default passes {@link #multiGetRecords}'s arrays.
+   * An exception thrown by {@code reader} ends the call and is thrown as it is.
+   */
+  default void readRecordFields(
+      String namespace, List<byte[]> keys, List<String> fields, FieldReader reader) {
+    List<Map<String, byte[]>> records = multiGetRecords(namespace, keys);
+    checkRecordCount(this, namespace, keys, records);
+    for (int k = 0, n = records.size(); k < n; k++) {
+      Map<String, byte[]> record = records.get(k);
+      if (record == null || record.isEmpty()) {
+        continue;
+      }
+      for (int f = 0, m = fields.size(); f < m; f++) {
+        byte[] value = record.get(fields.get(f));
+        if (value != null) {
+          reader.field(k, f, value, 0, value.length);
+        }
+      }
+    }
+  }
+
+  /**
+   * Fails INTERNAL unless {@code records} holds one record per key (a broken store).
+   *
+   * @throws dev.scoreline.core.error.ScorelineException INTERNAL
+   */
+  static void checkRecordCount(
+      KvStore store, String namespace, List<byte[]> keys, List<?> records) {
+    if (records == null || records.size() != keys.size()) {
+      throw new dev.scoreline.core.error.ScorelineException(
+          dev.scoreline.core.error.ErrorCode.INTERNAL,
+          store.kind()
+              + " store returned "
+              + (records == null ? "null" : records.size() + " records")
+              + " for "
+              + keys.size()
+              + " keys of "
+              + namespace);
+    }
+  }
+
   /**
    * Writes record fields, last-write-wins by stamp (see the class comment).
    *

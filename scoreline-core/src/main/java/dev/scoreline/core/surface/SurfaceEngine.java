@@ -900,12 +900,9 @@ public final class SurfaceEngine {
     if (s.candidateFeatures.isEmpty()) {
       return null;
     }
+    // the rows {col: id}, without a map and a boxed id per candidate
     String col = s.candidateEntity.keys().get(0).name();
-    List<Map<String, Object>> rows = new ArrayList<>(cands.size());
-    for (long id : cands.ids()) {
-      rows.add(Map.of(col, id));
-    }
-    return features.get(s.candidateFeatures, rows);
+    return features.get(s.candidateFeatures, col, cands.ids());
   }
 
   /** Builds the request's frame and applies the filter rules: {@link Work#rows} are kept. */

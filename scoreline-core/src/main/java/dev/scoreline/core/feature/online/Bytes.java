@@ -105,10 +105,16 @@ final class Bytes {
     }
   }
 
-  /** A cursor over a byte array; bounds are checked, overruns throw {@link CorruptException}. */
+  /**
+   * A cursor over a byte array, or over the range {@code [base, end)} of one (a value read in place
+   * inside a larger buffer); bounds are checked against the end, overruns throw {@link
+   * CorruptException}, and offsets in messages are relative to the base.
+   */
   static final class Reader {
     byte[] b;
     int pos;
+    private int base;
+    private int end;
 
     Reader() {}
 
@@ -117,18 +123,25 @@ final class Bytes {
     }
 
     void reset(byte[] bytes, int at) {
+      reset(bytes, 0, at, bytes.length);
+    }
+
+    /** Reads {@code bytes[base, end)} from {@code at} (an absolute index, at least base). */
+    void reset(byte[] bytes, int base, int at, int end) {
       this.b = bytes;
+      this.base = base;
       this.pos = at;
+      this.end = end;
     }
 
     boolean hasMore() {
-      return pos < b.length;
+      return pos < end;
     }
 
     private void need(int n) {
-      if (n < 0 || pos + n > b.length || pos + n < 0) {
+      if (n < 0 || pos + n > end || pos + n < 0) {
         throw new CorruptException(
-            "truncated: need " + n + " bytes at offset " + pos + " of " + b.length);
+            "truncated: need " + n + " bytes at offset " + (pos - base) + " of " + (end - base));
       }
     }
 
@@ -159,12 +172,12 @@ final class Bytes {
         v |= (x & 0x7f) << shift;
         if (x >= 0) {
           if (v < 0) {
-            throw new CorruptException("varint out of range at offset " + (pos - 1));
+            throw new CorruptException("varint out of range at offset " + (pos - 1 - base));
           }
           return v;
         }
       }
-      throw new CorruptException("varint longer than 5 bytes at offset " + pos);
+      throw new CorruptException("varint longer than 5 bytes at offset " + (pos - base));
     }
 
     String readString() {
@@ -191,8 +204,9 @@ final class Bytes {
     /** A count of {@code width}-byte items that must fit in the remaining bytes. */
     int readCount(int width) {
       int n = readVarint();
-      if ((long) n * width > b.length - pos) {
-        throw new CorruptException("count " + n + " exceeds the remaining bytes at offset " + pos);
+      if ((long) n * width > end - pos) {
+        throw new CorruptException(
+            "count " + n + " exceeds the remaining bytes at offset " + (pos - base));
       }
       return n;
     }

@@ -155,6 +155,100 @@ public final class OnlineFeatureStore {
     return out;
   }
 
+  /**
+   * {@link #get(List, List)} for entity rows that each hold one key column, {@code keyColumn} =
+   * {@code ids[i]} (a {@code Long}): the same result and the same errors as reading the rows {@code
+   * Map.of(keyColumn, ids[i])}, without building them. The candidates of a surface are read this
+   * way.
+   *
+   * @throws ScorelineException as {@link #get(List, List)}
+   */
+  public FeatureVectors get(List<FeatureRef> features, String keyColumn, long[] ids) {
+    requireNonNull(features, "features is null");
+    requireNonNull(keyColumn, "keyColumn is null");
+    requireNonNull(ids, "ids is null");
+    int n = ids.length;
+    if (n > options.maxEntitiesPerRequest()) {
+      throw ScorelineException.userError(
+          "entityRows",
+          "entityRows: "
+              + n
+              + " rows exceed the limit of "
+              + options.maxEntitiesPerRequest()
+              + " entities per request; split the request");
+    }
+    ReadPlan plan = plan(features);
+    FeatureVectors out = new FeatureVectors(plan, n);
+    if (n == 0) {
+      return out;
+    }
+    long now = Times.micros(clock.instant());
+    Bytes.Reader reader = new Bytes.Reader();
+    Bytes.Writer keyWriter = new Bytes.Writer(32);
+    List<Map<String, Object>> rows = null;
+    for (ReadPlan.EntityRead er : plan.entities) {
+      if (er.keyNames.length == 1
+          && er.keyNames[0].equals(keyColumn)
+          && er.keyTypes[0] == ValueType.INT64) {
+        // the key is the id itself: encode it without a row map or a boxed id
+        Keys keys = new Keys(n);
+        for (int i = 0; i < n; i++) {
+          keyWriter.reset();
+          keyWriter.writeByte(EntityKeys.FORMAT_VERSION);
+          keyWriter.writeByte(TypeTags.INT64);
+          keyWriter.writeLong(ids[i]);
+          keys.add(i, keyWriter.toByteArray());
+        }
+        readKeys(er, keys, out, now, reader);
+      } else {
+        // another key layout: the rows as maps, with their errors
+        if (rows == null) {
+          rows = new ArrayList<>(n);
+          for (long id : ids) {
+            rows.add(Map.of(keyColumn, id));
+          }
+        }
+        readEntity(er, rows, out, now, reader, keyWriter);
+      }
+    }
+    return out;
+  }
+
+  /** The distinct keys of a read, and the slot (index into the keys) of every entity row. */
+  private static final class Keys {
+    final List<byte[]> keys;
+    final int[] slotOfRow;
+    private final int[] table;
+    private final int mask;
+
+    Keys(int rows) {
+      keys = new ArrayList<>(rows);
+      slotOfRow = new int[rows];
+      table = new int[tableSize(rows)];
+      mask = table.length - 1;
+    }
+
+    /** Row {@code row} has key {@code key}: a new slot, or the slot of an equal key. */
+    void add(int row, byte[] key) {
+      // open addressing over indexes into keys (stored + 1; 0 = empty)
+      int h = KeyHash.of(key) & mask;
+      while (true) {
+        int e = table[h];
+        if (e == 0) {
+          keys.add(key);
+          table[h] = keys.size();
+          slotOfRow[row] = keys.size() - 1;
+          return;
+        }
+        if (Arrays.equals(keys.get(e - 1), key)) {
+          slotOfRow[row] = e - 1;
+          return;
+        }
+        h = (h + 1) & mask;
+      }
+    }
+  }
+
   private void readEntity(
       ReadPlan.EntityRead er,
       List<Map<String, Object>> rows,
@@ -163,10 +257,7 @@ public final class OnlineFeatureStore {
       Bytes.Reader reader,
       Bytes.Writer w) {
     int n = rows.size();
-    int[] slotOfRow = new int[n];
-    List<byte[]> keys = new ArrayList<>(n);
-    int[] table = new int[tableSize(n)];
-    int mask = table.length - 1;
+    Keys keys = new Keys(n);
     for (int i = 0; i < n; i++) {
       Map<String, Object> row = rows.get(i);
       if (row == null) {
@@ -184,53 +275,61 @@ public final class OnlineFeatureStore {
         }
         EntityKeys.writeColumn(w, er.keyTypes[c], v);
       }
-      byte[] key = w.toByteArray();
-      // open addressing over indexes into keys (stored + 1; 0 = empty)
-      int h = KeyHash.of(key) & mask;
-      int slot;
-      while (true) {
-        int e = table[h];
-        if (e == 0) {
-          slot = keys.size();
-          keys.add(key);
-          table[h] = slot + 1;
-          break;
-        }
-        if (Arrays.equals(keys.get(e - 1), key)) {
-          slot = e - 1;
-          break;
-        }
-        h = (h + 1) & mask;
-      }
-      slotOfRow[i] = slot;
+      keys.add(i, w.toByteArray());
     }
+    readKeys(er, keys, out, now, reader);
+  }
 
-    List<Map<String, byte[]>> records = store.multiGetRecords(er.namespace, keys);
-    if (records == null || records.size() != keys.size()) {
-      throw new ScorelineException(
-          ErrorCode.INTERNAL,
-          store.kind()
-              + " store returned "
-              + (records == null ? "null" : records.size() + " records")
-              + " for "
-              + keys.size()
-              + " keys of "
-              + er.namespace);
-    }
+  /**
+   * Reads the views of {@code er} for the distinct keys with one {@link KvStore#readRecordFields}
+   * call, decoding each value in place into the first row of its key; then gives the views not
+   * found NOT_FOUND and copies each key's results to its other rows.
+   */
+  private void readKeys(
+      ReadPlan.EntityRead er, Keys k, FeatureVectors out, long now, Bytes.Reader reader) {
+    int n = k.slotOfRow.length;
+    int[] slotOfRow = k.slotOfRow;
+    List<byte[]> keys = k.keys;
     int[] firstRow = new int[keys.size()];
     Arrays.fill(firstRow, -1);
     for (int i = 0; i < n; i++) {
+      if (firstRow[slotOfRow[i]] < 0) {
+        firstRow[slotOfRow[i]] = i;
+      }
+    }
+    ReadPlan.ViewRead[] views = er.views;
+    int nViews = views.length;
+    boolean[] found = new boolean[keys.size() * nViews];
+    store.readRecordFields(
+        er.namespace,
+        keys,
+        er.viewNames,
+        (key, view, bytes, offset, length) -> {
+          decodeView(
+              er,
+              views[view],
+              bytes,
+              offset,
+              length,
+              keys.get(key),
+              out,
+              firstRow[key],
+              now,
+              reader);
+          found[key * nViews + view] = true;
+        });
+    for (int i = 0; i < n; i++) {
       int s = slotOfRow[i];
       int first = firstRow[s];
-      if (first >= 0) {
+      if (first != i) {
         copyRow(er, out, first, i);
         continue;
       }
-      firstRow[s] = i;
-      Map<String, byte[]> record = records.get(s);
-      for (ReadPlan.ViewRead vr : er.views) {
-        byte[] value = record == null ? null : record.get(vr.view);
-        decodeView(er, vr, value, keys.get(s), out, i, now, reader);
+      for (int v = 0; v < nViews; v++) {
+        if (!found[s * nViews + v]) {
+          out.eventMicros[views[v].slot][i] = FeatureVectors.NO_TIME;
+          setAll(views[v], out, i, FeatureStatus.NOT_FOUND);
+        }
       }
     }
   }
@@ -238,26 +337,23 @@ public final class OnlineFeatureStore {
   private static void decodeView(
       ReadPlan.EntityRead er,
       ReadPlan.ViewRead vr,
-      byte[] value,
+      byte[] bytes,
+      int offset,
+      int length,
       byte[] key,
       FeatureVectors out,
       int row,
       long now,
       Bytes.Reader reader) {
-    if (value == null) {
-      out.eventMicros[vr.slot][row] = FeatureVectors.NO_TIME;
-      setAll(vr, out, row, FeatureStatus.NOT_FOUND);
-      return;
-    }
     try {
-      ViewCodec.checkHeader(value);
-      long event = Stamps.read(value, 0);
+      ViewCodec.checkHeader(bytes, offset, length);
+      long event = Stamps.read(bytes, offset);
       out.eventMicros[vr.slot][row] = event;
       if (vr.ttlMicros >= 0 && expired(event, now, vr.ttlMicros)) {
         setAll(vr, out, row, FeatureStatus.EXPIRED);
         return;
       }
-      ViewCodec.decodeInto(value, vr, out, row, reader);
+      ViewCodec.decodeInto(bytes, offset, length, vr, out, row, reader);
     } catch (Bytes.CorruptException e) {
       throw new ScorelineException(
           ErrorCode.INTERNAL,

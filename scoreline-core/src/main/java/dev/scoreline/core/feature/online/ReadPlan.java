@@ -43,6 +43,9 @@ final class ReadPlan {
     final dev.scoreline.core.feature.Definitions.KeyColumn[] keyColumns;
     final ViewRead[] views;
 
+    /** The record field names of {@link #views}, in the same order. */
+    final java.util.List<String> viewNames;
+
     /** Every output column this entity fills (to copy duplicate keys' results). */
     final int[] columns;
 
@@ -66,6 +69,11 @@ final class ReadPlan {
         keyTypes[i] = keyColumns[i].type();
       }
       this.views = views;
+      String[] names = new String[views.length];
+      for (int i = 0; i < views.length; i++) {
+        names[i] = views[i].view;
+      }
+      this.viewNames = java.util.List.of(names);
       this.columns = columns;
       this.exampleFeature = exampleFeature;
     }

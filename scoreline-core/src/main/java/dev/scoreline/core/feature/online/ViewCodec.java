@@ -249,14 +249,19 @@ public final class ViewCodec {
    * @throws ScorelineException UNSUPPORTED for another format version
    */
   static void checkHeader(byte[] value) {
-    if (value.length < VERSION_OFFSET + 2) {
-      throw new Bytes.CorruptException("view value of " + value.length + " bytes is too short");
+    checkHeader(value, 0, value.length);
+  }
+
+  /** {@link #checkHeader(byte[])} of the value at {@code bytes[offset, offset + length)}. */
+  static void checkHeader(byte[] bytes, int offset, int length) {
+    if (length < VERSION_OFFSET + 2) {
+      throw new Bytes.CorruptException("view value of " + length + " bytes is too short");
     }
-    if (value[VERSION_OFFSET] != FORMAT_VERSION) {
+    if (bytes[offset + VERSION_OFFSET] != FORMAT_VERSION) {
       throw new ScorelineException(
           ErrorCode.UNSUPPORTED,
           "feature value has format version "
-              + (value[VERSION_OFFSET] & 0xff)
+              + (bytes[offset + VERSION_OFFSET] & 0xff)
               + "; this Scoreline reads version "
               + FORMAT_VERSION
               + ": upgrade Scoreline or re-materialize the view");
@@ -312,7 +317,23 @@ public final class ViewCodec {
    */
   static void decodeInto(
       byte[] value, ReadPlan.ViewRead vr, FeatureVectors out, int row, Bytes.Reader r) {
-    r.reset(value, VERSION_OFFSET + 1);
+    decodeInto(value, 0, value.length, vr, out, row, r);
+  }
+
+  /**
+   * {@link #decodeInto(byte[], ReadPlan.ViewRead, FeatureVectors, int, Bytes.Reader)} of the value
+   * at {@code bytes[offset, offset + length)}, read in place (the value inside the record a store
+   * read): the same statuses, values and errors as decoding a copy of it.
+   */
+  static void decodeInto(
+      byte[] bytes,
+      int offset,
+      int length,
+      ReadPlan.ViewRead vr,
+      FeatureVectors out,
+      int row,
+      Bytes.Reader r) {
+    r.reset(bytes, offset, offset + VERSION_OFFSET + 1, offset + length);
     int count = r.readVarint();
     int pos = 0;
     int[] positions = vr.positions;

@@ -387,6 +387,200 @@ class OnlineFeatureStoreTest {
   }
 
   @Test
+  void get_ids_sameAsRowMapsOfTheKeyColumn() {
+    store.write("user_stats", List.of(row(1, T0, null, 10L, 0.25), row(2, T0, null, null, 0.5)));
+    store.write("user_profile", List.of(row(2, T0, null, "de", new float[] {1f})));
+    long[] ids = {2, 1, 9, 2};
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (long id : ids) {
+      rows.add(Map.of("user_id", id));
+    }
+    List<FeatureRef> refs = List.of(CLICKS, CTR, COUNTRY, EMBEDDING);
+    FeatureVectors want = store.get(refs, rows);
+    kv.multiGetRecordsCalls.set(0);
+
+    FeatureVectors got = store.get(refs, "user_id", ids);
+
+    assertThat(kv.multiGetRecordsCalls.get()).isEqualTo(1);
+    assertThat(kv.lastMultiGetKeys).hasSize(3);
+    assertSameVectors(got, want);
+    assertThat(got.getLong(0, 1)).isEqualTo(10L);
+    assertThat(got.status(0, 0)).isEqualTo(FeatureStatus.NULL);
+    assertThat(got.status(0, 2)).isEqualTo(FeatureStatus.NOT_FOUND);
+  }
+
+  @Test
+  void get_idsOfAnEntityKeyedOtherwise_sameUserErrorAsRowMaps() {
+    // item_stats is keyed by a string item_id; user_stats has no item_id
+    for (FeatureRef ref : List.of(PRICE, CLICKS)) {
+      Throwable want =
+          org.assertj.core.api.Assertions.catchThrowable(
+              () -> store.get(List.of(ref), List.of(Map.of("item_id", 5L))));
+
+      Throwable got =
+          org.assertj.core.api.Assertions.catchThrowable(
+              () -> store.get(List.of(ref), "item_id", new long[] {5}));
+
+      assertThat(want).isInstanceOf(ScorelineException.class);
+      assertThat(got).isInstanceOf(ScorelineException.class).hasMessage(want.getMessage());
+      assertThat(((ScorelineException) got).field()).isEqualTo(((ScorelineException) want).field());
+    }
+  }
+
+  @Test
+  void get_valuesPassedInPlaceInsideLargerBuffers_sameAsCopies() {
+    Object[] values = {
+      1L, 2.5, 3.5f, "s", true, new byte[] {9}, new float[] {1f}, new long[] {2L}, List.of("t")
+    };
+    store.write("all_types", List.of(row(1, T0, null, values), row(2, T0, null, new Object[9])));
+    store.write(
+        "user_stats",
+        List.of(row(1, T0, null, 10L, 0.25), row(2, T0.minus(Duration.ofHours(2)), null, 1L, 1.0)));
+    OnlineFeatureStore inPlace = new OnlineFeatureStore(new InPlace(kv), registry, clock);
+    List<FeatureRef> refs = registry.resolve("features", List.of("all_types:*", "user_stats:*"));
+    List<Map<String, Object>> rows = List.of(user(1L), user(2L), user(3L), user(1L));
+
+    FeatureVectors got = inPlace.get(refs, rows);
+
+    assertSameVectors(got, store.get(refs, rows));
+    assertThat(got.status(0, 0)).isEqualTo(FeatureStatus.PRESENT);
+    assertThat(got.status(0, 1)).isEqualTo(FeatureStatus.NULL);
+    assertThat(got.status(9, 1)).isEqualTo(FeatureStatus.EXPIRED);
+    assertThat(got.status(9, 2)).isEqualTo(FeatureStatus.NOT_FOUND);
+  }
+
+  @Test
+  void get_truncatedValuePassedInPlace_sameErrorAsACopy() {
+    byte[] key = EntityKeys.encode(registry.entity("user"), List.of(1L));
+    long t = T0.getEpochSecond() * 1_000_000L;
+    // stamp, version 1, 2 features, an INT64 tag and 3 of its 8 bytes
+    byte[] value = java.util.Arrays.copyOf(dev.scoreline.core.kv.Stamps.stamp(t, t), 22);
+    value[16] = 1;
+    value[17] = 2;
+    value[18] = 1;
+    kv.mergeRecords(
+        "features/user", List.of(new dev.scoreline.core.kv.FieldWrite(key, "user_stats", value)));
+    OnlineFeatureStore inPlace = new OnlineFeatureStore(new InPlace(kv), registry, clock);
+
+    Throwable got =
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> inPlace.get(List.of(CTR), List.of(user(1L))));
+
+    Throwable want =
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> store.get(List.of(CTR), List.of(user(1L))));
+    assertThat(want).hasMessageContaining("truncated: need 8 bytes at offset 19 of 22");
+    assertThat(got).isInstanceOf(ScorelineException.class).hasMessage(want.getMessage());
+  }
+
+  static void assertSameVectors(FeatureVectors got, FeatureVectors want) {
+    assertThat(got.names()).isEqualTo(want.names());
+    assertThat(got.rowCount()).isEqualTo(want.rowCount());
+    for (int f = 0; f < want.featureCount(); f++) {
+      for (int r = 0; r < want.rowCount(); r++) {
+        String at = want.names().get(f) + " row " + r;
+        assertThat(got.status(f, r)).as(at).isEqualTo(want.status(f, r));
+        assertThat(got.eventMicros(f, r)).as(at).isEqualTo(want.eventMicros(f, r));
+        assertThat(got.value(f, r)).as(at).isEqualTo(want.value(f, r));
+      }
+    }
+  }
+
+  /**
+   * A store that passes each record field value in place inside a larger buffer (junk before and
+   * after it), as RocksDB passes values inside the record it read; everything else is {@code s}'s.
+   */
+  static final class InPlace implements dev.scoreline.core.kv.KvStore {
+    private final dev.scoreline.core.kv.KvStore s;
+
+    InPlace(dev.scoreline.core.kv.KvStore s) {
+      this.s = s;
+    }
+
+    @Override
+    public void readRecordFields(
+        String namespace, List<byte[]> keys, List<String> fields, FieldReader reader) {
+      List<Map<String, byte[]>> records = s.multiGetRecords(namespace, keys);
+      for (int k = 0; k < keys.size(); k++) {
+        for (int f = 0; f < fields.size(); f++) {
+          byte[] v = records.get(k).get(fields.get(f));
+          if (v != null) {
+            byte[] buf = new byte[v.length + 10];
+            java.util.Arrays.fill(buf, (byte) 0x7f);
+            System.arraycopy(v, 0, buf, 7, v.length);
+            reader.field(k, f, buf, 7, v.length);
+          }
+        }
+      }
+    }
+
+    @Override
+    public String kind() {
+      return s.kind();
+    }
+
+    @Override
+    public List<byte[]> multiGet(String namespace, List<byte[]> keys) {
+      return s.multiGet(namespace, keys);
+    }
+
+    @Override
+    public void putAll(String namespace, List<dev.scoreline.core.kv.KvEntry> entries) {
+      s.putAll(namespace, entries);
+    }
+
+    @Override
+    public void deleteAll(String namespace, List<byte[]> keys) {
+      s.deleteAll(namespace, keys);
+    }
+
+    @Override
+    public void dropNamespace(String namespace) {
+      s.dropNamespace(namespace);
+    }
+
+    @Override
+    public List<Map<String, byte[]>> multiGetRecords(String namespace, List<byte[]> keys) {
+      return s.multiGetRecords(namespace, keys);
+    }
+
+    @Override
+    public int mergeRecords(String namespace, List<dev.scoreline.core.kv.FieldWrite> writes) {
+      return s.mergeRecords(namespace, writes);
+    }
+
+    @Override
+    public void publish(String name, String snapshotId, int keep) {
+      s.publish(name, snapshotId, keep);
+    }
+
+    @Override
+    public java.util.Optional<String> currentSnapshot(String name) {
+      return s.currentSnapshot(name);
+    }
+
+    @Override
+    public List<String> snapshots(String name) {
+      return s.snapshots(name);
+    }
+
+    @Override
+    public String rollback(String name) {
+      return s.rollback(name);
+    }
+
+    @Override
+    public void dropSnapshot(String name, String snapshotId) {
+      s.dropSnapshot(name, snapshotId);
+    }
+
+    @Override
+    public void close() {
+      s.close();
+    }
+  }
+
+  @Test
   void get_tooManyRows_userErrorWithLimit() {
     OnlineFeatureStore small =
         new OnlineFeatureStore(kv, registry, clock, new OnlineFeatureStore.Options(2, false));
