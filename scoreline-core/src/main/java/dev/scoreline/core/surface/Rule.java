@@ -241,11 +241,15 @@ abstract class Rule {
     final Operand context;
     final Set<Long> items;
 
+    /** {@link #items}, sorted. */
+    private final long[] sortedItems;
+
     Exclude(String type, Operand feature, Operand context, List<Object> items) {
       super(type);
       this.feature = feature;
       this.context = context;
       this.items = ids(items);
+      this.sortedItems = sorted(this.items);
     }
 
     @Override
@@ -255,22 +259,46 @@ abstract class Rule {
 
     @Override
     void filter(Frame f, boolean[] keep) {
-      Set<Long> drop = new HashSet<>(items);
-      if (feature != null) {
-        drop.addAll(ids(listOf(feature.value(f, 0))));
-      }
-      if (context != null) {
-        drop.addAll(ids(listOf(context.value(f, 0))));
-      }
-      if (drop.isEmpty()) {
+      // the ids to drop as one sorted array (no boxed id per candidate): the rule's items, the
+      // feature's list and the context's list, as ids() reads them
+      long[] a = sortedItems;
+      long[] b = feature == null ? EMPTY : idArray(feature.value(f, 0));
+      long[] c = context == null ? EMPTY : idArray(context.value(f, 0));
+      int n = a.length + b.length + c.length;
+      if (n == 0) {
         return;
       }
+      long[] drop = new long[n];
+      System.arraycopy(a, 0, drop, 0, a.length);
+      System.arraycopy(b, 0, drop, a.length, b.length);
+      System.arraycopy(c, 0, drop, a.length + b.length, c.length);
+      java.util.Arrays.sort(drop);
       for (int i = 0; i < keep.length; i++) {
-        if (keep[i] && drop.contains(f.ids[i])) {
+        if (keep[i] && java.util.Arrays.binarySearch(drop, f.ids[i]) >= 0) {
           keep[i] = false;
         }
       }
     }
+  }
+
+  private static final long[] EMPTY = new long[0];
+
+  /** The ids {@code ids(listOf(v))} holds, as an array (a {@code long[]} value as it is). */
+  static long[] idArray(Object v) {
+    if (v instanceof long[] a) {
+      return a;
+    }
+    return sorted(ids(listOf(v)));
+  }
+
+  private static long[] sorted(Set<Long> ids) {
+    long[] out = new long[ids.size()];
+    int i = 0;
+    for (long id : ids) {
+      out[i++] = id;
+    }
+    java.util.Arrays.sort(out);
+    return out;
   }
 
   static final class Dedupe extends Rule {
@@ -477,18 +505,86 @@ abstract class Rule {
     /** Keeps the order but moves items beyond the cap of their value after all others. */
     @Override
     void order(Frame f, List<Entry> ranked) {
-      Map<Object, Integer> counts = new HashMap<>();
-      List<Entry> head = new ArrayList<>(ranked.size());
-      List<Entry> tail = new ArrayList<>();
-      for (Entry e : ranked) {
-        Object v = e.row < 0 ? null : feature.value(f, e.row);
-        Object k = v instanceof Number n ? (Object) n.doubleValue() : v;
-        int c = k == null || e.pinned ? 0 : counts.merge(k, 1, Integer::sum);
-        (c > maxPerValue ? tail : head).add(e);
+      // numbers are counted by value as doubles (Double.equals: by their bits) in a primitive
+      // table, other values by equals; entries within the cap move up in place, the others after
+      Map<Object, Integer> counts = null;
+      NumberCounts numbers = new NumberCounts();
+      int size = ranked.size();
+      Entry[] tail = null;
+      int heads = 0;
+      int tails = 0;
+      for (int i = 0; i < size; i++) {
+        Entry e = ranked.get(i);
+        Object v = e.row < 0 || e.pinned ? null : feature.value(f, e.row);
+        int c = 0;
+        if (v instanceof Number n) {
+          c = numbers.increment(Double.doubleToLongBits(n.doubleValue()));
+        } else if (v != null) {
+          if (counts == null) {
+            counts = new HashMap<>();
+          }
+          c = counts.merge(v, 1, Integer::sum);
+        }
+        if (c > maxPerValue) {
+          if (tail == null) {
+            tail = new Entry[size - i];
+          }
+          tail[tails++] = e;
+        } else {
+          ranked.set(heads++, e); // heads <= i: position i was read already
+        }
       }
-      ranked.clear();
-      ranked.addAll(head);
-      ranked.addAll(tail);
+      for (int i = 0; i < tails; i++) {
+        ranked.set(heads + i, tail[i]);
+      }
+    }
+  }
+
+  /** Counts per {@code long} key: an open-addressing table that grows at half full. */
+  static final class NumberCounts {
+    private long[] keys = new long[16];
+    private int[] counts = new int[16];
+    private int used;
+
+    /** Adds one to the count of {@code key}; returns the new count. */
+    int increment(long key) {
+      int mask = keys.length - 1;
+      int h = slot(key, mask);
+      while (counts[h] != 0 && keys[h] != key) {
+        h = (h + 1) & mask;
+      }
+      if (counts[h] == 0) {
+        if (2 * (used + 1) > keys.length) {
+          grow();
+          return increment(key);
+        }
+        keys[h] = key;
+        used++;
+      }
+      return ++counts[h];
+    }
+
+    private static int slot(long key, int mask) {
+      long x = key * 0x9E3779B97F4A7C15L;
+      return (int) (x ^ (x >>> 32)) & mask;
+    }
+
+    private void grow() {
+      long[] oldKeys = keys;
+      int[] oldCounts = counts;
+      keys = new long[oldKeys.length * 2];
+      counts = new int[oldKeys.length * 2];
+      int mask = keys.length - 1;
+      for (int i = 0; i < oldKeys.length; i++) {
+        if (oldCounts[i] != 0) {
+          int h = slot(oldKeys[i], mask);
+          while (counts[h] != 0) {
+            h = (h + 1) & mask;
+          }
+          keys[h] = oldKeys[i];
+          counts[h] = oldCounts[i];
+        }
+      }
     }
   }
 

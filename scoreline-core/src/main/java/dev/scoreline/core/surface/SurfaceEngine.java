@@ -435,20 +435,34 @@ public final class SurfaceEngine {
         ageSeconds(r.snapshotId()));
   }
 
+  private static final java.time.format.DateTimeFormatter SNAPSHOT_TIME =
+      java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+          .withZone(java.time.ZoneOffset.UTC);
+
+  /** The time of the last snapshot id {@link #ageSeconds} parsed (ids repeat from call to call). */
+  private record SnapshotTime(String prefix, java.time.Instant time) {}
+
+  private static volatile SnapshotTime lastSnapshotTime;
+
   /** Seconds since a snapshot id of the form {@code yyyyMMdd'T'HHmmss'Z'...} was written. */
   static Long ageSeconds(String snapshotId) {
     if (snapshotId == null || snapshotId.length() < 16) {
       return null;
     }
-    try {
-      java.time.Instant t =
-          java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
-              .withZone(java.time.ZoneOffset.UTC)
-              .parse(snapshotId.substring(0, 16), java.time.Instant::from);
-      return Math.max(0, java.time.Duration.between(t, java.time.Instant.now()).getSeconds());
-    } catch (java.time.format.DateTimeParseException e) {
-      return null;
+    SnapshotTime last = lastSnapshotTime;
+    java.time.Instant t;
+    if (last != null && snapshotId.startsWith(last.prefix)) {
+      t = last.time;
+    } else {
+      String prefix = snapshotId.substring(0, 16);
+      try {
+        t = SNAPSHOT_TIME.parse(prefix, java.time.Instant::from);
+      } catch (java.time.format.DateTimeParseException e) {
+        return null;
+      }
+      lastSnapshotTime = new SnapshotTime(prefix, t);
     }
+    return Math.max(0, java.time.Duration.between(t, java.time.Instant.now()).getSeconds());
   }
 
   // ---------------------------------------------------------------- request preparation

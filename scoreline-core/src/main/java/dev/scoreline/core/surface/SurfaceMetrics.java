@@ -15,8 +15,13 @@ import java.util.concurrent.TimeUnit;
  */
 final class SurfaceMetrics {
   private final MeterRegistry registry;
-  private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+  // surface -> stage -> timer, and name -> surface -> tag value -> counter: looked up per request
+  // without building a key string
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Timer>> timers =
+      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<
+          String, ConcurrentHashMap<String, ConcurrentHashMap<String, Counter>>>
+      counters = new ConcurrentHashMap<>();
 
   SurfaceMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -27,8 +32,9 @@ final class SurfaceMetrics {
       return;
     }
     timers
+        .computeIfAbsent(surface, k -> new ConcurrentHashMap<>())
         .computeIfAbsent(
-            surface + '\0' + stage,
+            stage,
             k ->
                 Timer.builder("scoreline.surface.stage")
                     .description("Wall time of one pipeline stage of a surface request")
@@ -54,8 +60,10 @@ final class SurfaceMetrics {
       return;
     }
     counters
+        .computeIfAbsent(name, k -> new ConcurrentHashMap<>())
+        .computeIfAbsent(surface, k -> new ConcurrentHashMap<>())
         .computeIfAbsent(
-            name + '\0' + surface + '\0' + value,
+            value,
             k -> Counter.builder(name).tag("surface", surface).tag(tag, value).register(registry))
         .increment();
   }

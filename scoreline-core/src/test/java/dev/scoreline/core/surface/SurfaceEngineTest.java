@@ -844,4 +844,24 @@ class SurfaceEngineTest {
         .hasMessageContaining("corrupt");
     assertThat(Duration.ofMillis(100)).isEqualTo(Surface.DEFAULT_DEADLINE);
   }
+
+  @Test
+  void ageSeconds_eachSnapshotIdByItsOwnTime_alsoWhenIdsAlternate() {
+    java.time.Instant a = java.time.Instant.parse("2024-05-01T12:00:00Z");
+    java.time.Instant b = java.time.Instant.parse("2020-01-02T03:04:05Z");
+    for (String id :
+        List.of(
+            "20240501T120000Z-a", "20200102T030405Z-b", "20240501T120000Z-c", "20200102T030405Z")) {
+      java.time.Instant t = id.startsWith("2024") ? a : b;
+      long before = java.time.Duration.between(t, java.time.Instant.now()).getSeconds();
+
+      Long age = SurfaceEngine.ageSeconds(id);
+
+      long after = java.time.Duration.between(t, java.time.Instant.now()).getSeconds();
+      assertThat(age).as(id).isBetween(before, after);
+    }
+    assertThat(SurfaceEngine.ageSeconds("2024-05-01T12:00")).isNull();
+    assertThat(SurfaceEngine.ageSeconds("short")).isNull();
+    assertThat(SurfaceEngine.ageSeconds(null)).isNull();
+  }
 }
