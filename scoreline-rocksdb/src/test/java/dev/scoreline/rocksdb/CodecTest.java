@@ -97,6 +97,49 @@ class CodecTest {
   }
 
   @Test
+  void locateFields_findsTheValuesDecodeRecordGives_lastOfARepeatedName() {
+    LinkedHashMap<String, byte[]> fields = new LinkedHashMap<>();
+    fields.put("a", new byte[] {1});
+    fields.put("bb", new byte[200]); // a 2-byte length varint
+    fields.put("", new byte[0]);
+    fields.get("bb")[199] = 9;
+    byte[] data = Codec.encodeRecord(fields);
+    // the same record with "a" stored twice (Codec never writes one; decodeRecord keeps the last)
+    byte[] twice = Arrays.copyOf(data, data.length + 4);
+    twice[1] = 4;
+    System.arraycopy(new byte[] {1, 'a', 1, 5}, 0, twice, data.length, 4);
+    byte[][] names = {"bb".getBytes(UTF_8), "a".getBytes(UTF_8), "zz".getBytes(UTF_8), new byte[0]};
+
+    for (byte[] record : List.of(data, twice)) {
+      long[] found = new long[names.length];
+      assertThat(Codec.locateFields(record, names, found)).isTrue();
+      Map<String, byte[]> decoded = Codec.decodeRecord(record);
+      for (int f = 0; f < names.length; f++) {
+        byte[] want = decoded.get(new String(names[f], UTF_8));
+        if (want == null) {
+          assertThat(found[f]).isEqualTo(-1L);
+        } else {
+          int start = (int) (found[f] >>> 32);
+          assertThat(Arrays.copyOfRange(record, start, start + (int) found[f])).isEqualTo(want);
+        }
+      }
+    }
+  }
+
+  @Test
+  void locateFields_isFalse_forMalformedRecords() {
+    byte[] data = Codec.encodeRecord(new LinkedHashMap<>(Map.of("f", new byte[20])));
+    byte[][] names = {"f".getBytes(UTF_8)};
+    long[] found = new long[1];
+
+    assertThat(Codec.locateFields(Arrays.copyOf(data, data.length - 1), names, found)).isFalse();
+    assertThat(Codec.locateFields(Arrays.copyOf(data, data.length + 1), names, found)).isFalse();
+    assertThat(Codec.locateFields(new byte[] {2, 0}, names, found)).isFalse();
+    assertThat(Codec.locateFields(new byte[0], names, found)).isFalse();
+    assertThat(Codec.locateFields(new byte[] {1, (byte) 0x80}, names, found)).isFalse();
+  }
+
+  @Test
   void record_null_decodesEmpty() {
     assertThat(Codec.decodeRecord(null)).isEmpty();
     assertThat(Codec.readRecord(null)).isEmpty();
