@@ -180,6 +180,24 @@ final class Bytes {
       throw new CorruptException("varint longer than 5 bytes at offset " + (pos - base));
     }
 
+    /** Fills {@code out} with big-endian binary32 values: one bounds check for all of them. */
+    void readFloats(float[] out) {
+      need(out.length * 4);
+      for (int i = 0; i < out.length; i++) {
+        out[i] = Float.intBitsToFloat((int) INT_BE.get(b, pos));
+        pos += 4;
+      }
+    }
+
+    /** Fills {@code out} with big-endian longs: one bounds check for all of them. */
+    void readLongs(long[] out) {
+      need(out.length * 8);
+      for (int i = 0; i < out.length; i++) {
+        out[i] = (long) LONG_BE.get(b, pos);
+        pos += 8;
+      }
+    }
+
     String readString() {
       int n = readVarint();
       need(n);

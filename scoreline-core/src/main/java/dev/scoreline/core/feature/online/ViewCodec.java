@@ -408,20 +408,14 @@ public final class ViewCodec {
         return r.readBytes();
       case TypeTags.FP32_LIST:
         {
-          int n = r.readCount(4);
-          float[] fs = new float[n];
-          for (int i = 0; i < n; i++) {
-            fs[i] = Float.intBitsToFloat(r.readInt());
-          }
+          float[] fs = new float[r.readCount(4)];
+          r.readFloats(fs);
           return fs;
         }
       case TypeTags.INT64_LIST:
         {
-          int n = r.readCount(8);
-          long[] ls = new long[n];
-          for (int i = 0; i < n; i++) {
-            ls[i] = r.readLong();
-          }
+          long[] ls = new long[r.readCount(8)];
+          r.readLongs(ls);
           return ls;
         }
       case TypeTags.STRING_LIST:
