@@ -302,7 +302,7 @@ abstract class Column {
 
     @Override
     void fill(Frame f, int row, float[] out, int offset) {
-      double x = Operand.number(in.value(f, row));
+      double x = in.number(f, row);
       out[offset] = Double.isNaN(x) ? missing : (float) fn.apply(x);
     }
   }
@@ -343,15 +343,16 @@ abstract class Column {
     @Override
     void fill(Frame f, int row, float[] out, int offset) {
       Arrays.fill(out, offset, offset + width, 0f);
-      Object v = in.value(f, row);
-      int i = vocabulary == null ? index(v) : Lookup.indexOf(vocabulary, v);
+      int i =
+          vocabulary == null
+              ? index(in.number(f, row))
+              : Lookup.indexOf(vocabulary, in.value(f, row));
       if (i >= 0 && i < width) {
         out[offset + i] = 1f;
       }
     }
 
-    private static int index(Object v) {
-      double d = Operand.number(v);
+    private static int index(double d) {
       return Double.isNaN(d) || d != Math.rint(d) ? -1 : (int) d;
     }
   }
@@ -394,7 +395,7 @@ abstract class Column {
 
     @Override
     void fill(Frame f, int row, float[] out, int offset) {
-      double i = Operand.number(index.value(f, row));
+      double i = index.number(f, row);
       if (Double.isNaN(i) || i < 0 || i != Math.rint(i)) {
         out[offset] = missing;
         return;

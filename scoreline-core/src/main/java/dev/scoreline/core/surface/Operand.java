@@ -19,6 +19,14 @@ abstract class Operand {
   /** The value for candidate {@code row}: Long, Double, Float, Boolean, String, a list, or null. */
   abstract Object value(Frame f, int row);
 
+  /**
+   * {@code number(value(f, row))}: the value as a number, NaN when missing or not a number/boolean.
+   * Features read it without boxing.
+   */
+  double number(Frame f, int row) {
+    return number(value(f, row));
+  }
+
   /** The feature type when this is a feature, else null. */
   ValueType type() {
     return null;
@@ -49,6 +57,11 @@ abstract class Operand {
     }
 
     @Override
+    double number(Frame f, int row) {
+      return f.entity.number(column, f.entityRow);
+    }
+
+    @Override
     ValueType type() {
       return type;
     }
@@ -73,6 +86,11 @@ abstract class Operand {
     @Override
     Object value(Frame f, int row) {
       return f.candidates.value(column, row);
+    }
+
+    @Override
+    double number(Frame f, int row) {
+      return f.candidates.number(column, row);
     }
 
     @Override

@@ -123,6 +123,31 @@ public final class FeatureVectors {
     }
   }
 
+  /**
+   * The value as a double without boxing, for any type: INT64, FP64 and FP32 values converted, BOOL
+   * 1 or 0; NaN when not PRESENT and for the other types (strings, bytes, lists). The same as
+   * {@code ((Number) value).doubleValue()} (BOOL: 1 or 0) where the value is a number or boolean.
+   */
+  public double number(int feature, int row) {
+    long[] p = prims[feature];
+    if (p == null || !isPresent(feature, row)) {
+      return Double.NaN;
+    }
+    long bits = p[row];
+    switch (plan.types[feature]) {
+      case INT64:
+        return bits;
+      case FP64:
+        return Double.longBitsToDouble(bits);
+      case FP32:
+        return Float.intBitsToFloat((int) bits);
+      case BOOL:
+        return bits != 0 ? 1 : 0;
+      default:
+        throw new IllegalStateException("unreachable");
+    }
+  }
+
   /** An INT64 value; 0 when not PRESENT. */
   public long getLong(int feature, int row) {
     requireType(feature, ValueType.INT64, "getLong");

@@ -264,6 +264,26 @@ class OnlineFeatureStoreTest {
   }
 
   @Test
+  void number_isTheNumericValueOfNumbersAndBooleans_nanOtherwise() {
+    Object[] values = {
+      -3L, 2.5, 3.5f, "7", false, new byte[] {9}, new float[] {1f}, new long[] {2L}, List.of("t")
+    };
+    store.write("all_types", List.of(row(1, T0, null, values), row(2, T0, null, new Object[9])));
+    List<FeatureRef> all = registry.resolve("features", List.of("all_types:*"));
+
+    FeatureVectors v = store.get(all, List.of(user(1L), user(2L), user(3L)));
+
+    double[] want = {-3, 2.5, 3.5, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+    for (int f = 0; f < 9; f++) {
+      assertThat(Double.valueOf(v.number(f, 0)))
+          .as(v.names().get(f))
+          .isEqualTo(Double.valueOf(want[f]));
+      assertThat(v.number(f, 1)).as("NULL").isNaN();
+      assertThat(v.number(f, 2)).as("NOT_FOUND").isNaN();
+    }
+  }
+
+  @Test
   void get_viewStar_expandsToEveryFeature() {
     store.write("user_stats", List.of(row(1, T0, null, 1L, 2.0)));
 
