@@ -18,6 +18,9 @@ import java.util.Map;
 
 /** An event parsed and checked against its surface's stream config, ready for a lane. */
 final class StreamEvent {
+  /** Shared by every stream of the process: 65,536 slots, 256 KiB of references. */
+  private static final CanonicalStrings TRACKED_STRINGS = new CanonicalStrings(16);
+
   final SourceRecord record;
   final Map<String, Object> fields;
   final Map<String, Object> key;
@@ -152,7 +155,7 @@ final class StreamEvent {
             id,
             "'" + tf.get(i) + "' must be a number, string or boolean, got " + typeName(v));
       }
-      tracked[i] = v;
+      tracked[i] = v instanceof String ? TRACKED_STRINGS.canonical((String) v) : v;
     }
     for (StreamConfig.ViewUpdate u : c.updates()) {
       for (StreamConfig.Aggregation a : u.aggregations()) {
