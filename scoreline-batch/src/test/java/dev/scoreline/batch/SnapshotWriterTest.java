@@ -14,6 +14,7 @@ import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.progress.ProgressListener;
 import dev.scoreline.core.surface.RankedList;
 import dev.scoreline.rocksdb.RocksDbKvStore;
+import dev.scoreline.testing.ForwardingKvStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;

@@ -15,6 +15,7 @@ import dev.scoreline.core.kv.FieldWrite;
 import dev.scoreline.core.kv.KvEntry;
 import dev.scoreline.core.kv.KvStore;
 import dev.scoreline.core.kv.Stamps;
+import dev.scoreline.testing.ForwardingKvStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -25,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -91,7 +91,7 @@ class RocksDbFeatureReadTest {
     kv = RocksDbKvStore.open(dir.resolve("db"));
     Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
     inPlace = new OnlineFeatureStore(kv, registry, clock);
-    copying = new OnlineFeatureStore(new Forwarding(kv), registry, clock);
+    copying = new OnlineFeatureStore(new ForwardingKvStore(kv), registry, clock);
   }
 
   @AfterEach
@@ -278,77 +278,5 @@ class RocksDbFeatureReadTest {
         assertThat(got.value(f, r)).as(at).isEqualTo(want.value(f, r));
       }
     }
-  }
-
-  /** Forwards every call; keeps {@link KvStore#readRecordFields}' default (decoded records). */
-  private static final class Forwarding implements KvStore {
-    private final KvStore s;
-
-    Forwarding(KvStore s) {
-      this.s = s;
-    }
-
-    @Override
-    public String kind() {
-      return s.kind();
-    }
-
-    @Override
-    public List<byte[]> multiGet(String namespace, List<byte[]> keys) {
-      return s.multiGet(namespace, keys);
-    }
-
-    @Override
-    public void putAll(String namespace, List<KvEntry> entries) {
-      s.putAll(namespace, entries);
-    }
-
-    @Override
-    public void deleteAll(String namespace, List<byte[]> keys) {
-      s.deleteAll(namespace, keys);
-    }
-
-    @Override
-    public void dropNamespace(String namespace) {
-      s.dropNamespace(namespace);
-    }
-
-    @Override
-    public List<Map<String, byte[]>> multiGetRecords(String namespace, List<byte[]> keys) {
-      return s.multiGetRecords(namespace, keys);
-    }
-
-    @Override
-    public int mergeRecords(String namespace, List<FieldWrite> writes) {
-      return s.mergeRecords(namespace, writes);
-    }
-
-    @Override
-    public void publish(String name, String snapshotId, int keep) {
-      s.publish(name, snapshotId, keep);
-    }
-
-    @Override
-    public Optional<String> currentSnapshot(String name) {
-      return s.currentSnapshot(name);
-    }
-
-    @Override
-    public List<String> snapshots(String name) {
-      return s.snapshots(name);
-    }
-
-    @Override
-    public String rollback(String name) {
-      return s.rollback(name);
-    }
-
-    @Override
-    public void dropSnapshot(String name, String snapshotId) {
-      s.dropSnapshot(name, snapshotId);
-    }
-
-    @Override
-    public void close() {}
   }
 }

@@ -1,4 +1,4 @@
-package dev.scoreline.batch;
+package dev.scoreline.testing;
 
 import dev.scoreline.core.kv.FieldWrite;
 import dev.scoreline.core.kv.KvEntry;
@@ -8,14 +8,16 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A store that forwards every call to a real one, except {@link #bulkLoad}, which it leaves to the
- * interface's default (batched {@link #putAll} calls, the path of stores without a bulk load such
- * as Redis) unless a subclass overrides it. Closing it does not close the real store.
+ * A store that forwards every call to a real one, except the methods with a default in {@link
+ * KvStore} ({@link #bulkLoad}: batched {@link #putAll} calls, the path of stores without a bulk
+ * load such as Redis; {@link #readRecordFields}: decoded {@link #multiGetRecords}), which it leaves
+ * to those defaults unless a subclass overrides them. For tests of a caller against the SPI's
+ * default paths over a real store. Closing it does not close the real store.
  */
-class ForwardingKvStore implements KvStore {
-  final KvStore delegate;
+public class ForwardingKvStore implements KvStore {
+  protected final KvStore delegate;
 
-  ForwardingKvStore(KvStore delegate) {
+  public ForwardingKvStore(KvStore delegate) {
     this.delegate = delegate;
   }
 
