@@ -132,15 +132,7 @@ public final class OnlineFeatureStore {
     requireNonNull(features, "features is null");
     requireNonNull(entityRows, "entityRows is null");
     int n = entityRows.size();
-    if (n > options.maxEntitiesPerRequest()) {
-      throw ScorelineException.userError(
-          "entityRows",
-          "entityRows: "
-              + n
-              + " rows exceed the limit of "
-              + options.maxEntitiesPerRequest()
-              + " entities per request; split the request");
-    }
+    checkEntityCount(n);
     ReadPlan plan = plan(features);
     FeatureVectors out = new FeatureVectors(plan, n);
     if (n == 0) {
@@ -153,6 +145,19 @@ public final class OnlineFeatureStore {
       readEntity(er, entityRows, out, now, reader, keyWriter);
     }
     return out;
+  }
+
+  /** Refuses a read of more entities than {@link Options#maxEntitiesPerRequest()}. */
+  private void checkEntityCount(int n) {
+    if (n > options.maxEntitiesPerRequest()) {
+      throw ScorelineException.userError(
+          "entityRows",
+          "entityRows: "
+              + n
+              + " rows exceed the limit of "
+              + options.maxEntitiesPerRequest()
+              + " entities per request; split the request");
+    }
   }
 
   /**
@@ -168,15 +173,7 @@ public final class OnlineFeatureStore {
     requireNonNull(keyColumn, "keyColumn is null");
     requireNonNull(ids, "ids is null");
     int n = ids.length;
-    if (n > options.maxEntitiesPerRequest()) {
-      throw ScorelineException.userError(
-          "entityRows",
-          "entityRows: "
-              + n
-              + " rows exceed the limit of "
-              + options.maxEntitiesPerRequest()
-              + " entities per request; split the request");
-    }
+    checkEntityCount(n);
     ReadPlan plan = plan(features);
     FeatureVectors out = new FeatureVectors(plan, n);
     if (n == 0) {
