@@ -59,6 +59,8 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * {@link KvStore} on Redis, for several servers sharing state. One Lettuce connection (thread-safe,
@@ -120,13 +122,18 @@ public final class RedisKvStore implements KvStore {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final FieldNames fieldNames = new FieldNames();
 
+  /** The read path of {@link #multiGet} and {@link #multiGetRecords}, or null: through Lettuce. */
+  private final BlockingReads reads;
+
   private RedisKvStore(
       ClientResources resources,
       RedisClient client,
       StatefulRedisConnection<byte[], byte[]> connection,
+      BlockingReads reads,
       String server,
       Duration timeout) {
     this.resources = requireNonNull(resources, "resources is null");
+    this.reads = reads;
     this.client = requireNonNull(client, "client is null");
     this.connection = requireNonNull(connection, "connection is null");
     this.redis = connection.async();
@@ -143,6 +150,15 @@ public final class RedisKvStore implements KvStore {
    *     Redis cannot be reached
    */
   public static RedisKvStore connect(String uri) {
+    return connect(uri, true);
+  }
+
+  /**
+   * {@link #connect(String)}, with reads on pooled blocking connections ({@link BlockingReads})
+   * where the URI allows it and {@code blockingReads} is set, else through Lettuce like every other
+   * command (tests run the contract both ways).
+   */
+  static RedisKvStore connect(String uri, boolean blockingReads) {
     requireNonNull(uri, "uri is null");
     RedisURI redisUri;
     try {
@@ -186,8 +202,12 @@ public final class RedisKvStore implements KvStore {
               + "); check that redis-server runs there and the URI is right",
           e);
     }
+    BlockingReads reads =
+        blockingReads && BlockingReads.supports(redisUri)
+            ? new BlockingReads(redisUri, server)
+            : null;
     RedisKvStore store =
-        new RedisKvStore(resources, client, connection, server, redisUri.getTimeout());
+        new RedisKvStore(resources, client, connection, reads, server, redisUri.getTimeout());
     try {
       store.loadScripts();
     } catch (RuntimeException e) {
@@ -211,16 +231,32 @@ public final class RedisKvStore implements KvStore {
       return List.of();
     }
     ensureOpen();
-    Pipeline<List<KeyValue<byte[], byte[]>>> pipeline = new Pipeline<>("MGET");
+    List<byte[][]> chunks = new ArrayList<>(keys.size() / CHUNK + 1);
     for (int from = 0; from < keys.size(); from += CHUNK) {
       int to = Math.min(keys.size(), from + CHUNK);
       byte[][] chunk = new byte[to - from][];
       for (int i = from; i < to; i++) {
         chunk[i - from] = Keys.dataKey(prefix, requireNonNull(keys.get(i), "key is null"));
       }
-      pipeline.add(redis.mget(chunk));
+      chunks.add(chunk);
     }
     byte[][] values = new byte[keys.size()][];
+    if (reads != null) {
+      List<Object> replies =
+          reads.roundTrip(
+              "MGET",
+              chunks.size(),
+              c -> chunks.forEach(chunk -> c.sendCommand(Protocol.Command.MGET, chunk)));
+      int i = 0;
+      for (Object reply : replies) {
+        for (Object value : (List<?>) settled("MGET", reply)) {
+          values[i++] = (byte[]) value;
+        }
+      }
+      return Collections.unmodifiableList(Arrays.asList(values));
+    }
+    Pipeline<List<KeyValue<byte[], byte[]>>> pipeline = new Pipeline<>("MGET");
+    chunks.forEach(chunk -> pipeline.add(redis.mget(chunk)));
     int i = 0;
     for (List<KeyValue<byte[], byte[]>> chunk : pipeline.await()) {
       for (KeyValue<byte[], byte[]> kv : chunk) {
@@ -293,6 +329,27 @@ public final class RedisKvStore implements KvStore {
       return List.of();
     }
     ensureOpen();
+    if (reads != null) {
+      byte[][] dataKeys = new byte[keys.size()][];
+      for (int i = 0; i < dataKeys.length; i++) {
+        dataKeys[i] = Keys.dataKey(prefix, requireNonNull(keys.get(i), "key is null"));
+      }
+      List<Object> replies =
+          reads.roundTrip(
+              "HGETALL",
+              dataKeys.length,
+              c -> {
+                for (byte[] key : dataKeys) {
+                  c.sendCommand(Protocol.Command.HGETALL, key);
+                }
+              });
+      @SuppressWarnings("unchecked")
+      Map<String, byte[]>[] records = new Map[dataKeys.length];
+      for (int i = 0; i < records.length; i++) {
+        records[i] = record((List<?>) settled("HGETALL", replies.get(i)));
+      }
+      return Collections.unmodifiableList(Arrays.asList(records));
+    }
     RecordBatch batch = new RecordBatch(keys.size());
     List<RecordRead> commands = new ArrayList<>(keys.size());
     for (int i = 0; i < keys.size(); i++) {
@@ -302,6 +359,26 @@ public final class RedisKvStore implements KvStore {
     connection.dispatch(commands);
     batch.await(commands);
     return Collections.unmodifiableList(Arrays.asList(batch.records));
+  }
+
+  /** A reply of {@link BlockingReads#roundTrip}, or the error Redis answered thrown. */
+  private Object settled(String op, Object reply) {
+    if (reply instanceof JedisDataException e) {
+      throw failure(op, e);
+    }
+    return reply;
+  }
+
+  /** An {@code HGETALL} reply (field, value, field, value, ...) as a record; empty when absent. */
+  private Map<String, byte[]> record(List<?> reply) {
+    if (reply.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, byte[]> record = new HashMap<>(reply.size());
+    for (int j = 0; j + 1 < reply.size(); j += 2) {
+      record.put(fieldNames.name((byte[]) reply.get(j)), (byte[]) reply.get(j + 1));
+    }
+    return Collections.unmodifiableMap(record);
   }
 
   /**
@@ -521,6 +598,19 @@ public final class RedisKvStore implements KvStore {
     private volatile byte[][] bytes = new byte[0][];
     private volatile String[] names = new String[0];
 
+    String name(byte[] field) {
+      byte[][] b = bytes;
+      String[] n = names;
+      for (int i = 0; i < b.length && i < n.length; i++) {
+        if (Arrays.equals(b[i], field)) {
+          return n[i];
+        }
+      }
+      String name = new String(field, UTF_8);
+      add(field.clone(), name);
+      return name;
+    }
+
     String name(ByteBuffer buffer) {
       byte[][] b = bytes;
       String[] n = names;
@@ -729,6 +819,9 @@ public final class RedisKvStore implements KvStore {
       return;
     }
     try {
+      if (reads != null) {
+        reads.close();
+      }
       connection.close();
     } finally {
       try {
@@ -866,7 +959,7 @@ public final class RedisKvStore implements KvStore {
       return new ScorelineException(
           ErrorCode.UNAVAILABLE, at + " timed out after " + timeout + "; is Redis overloaded?", t);
     }
-    if (t instanceof RedisCommandExecutionException) {
+    if (t instanceof RedisCommandExecutionException || t instanceof JedisDataException) {
       String message = String.valueOf(t.getMessage());
       if (message.startsWith("WRONGTYPE")) {
         return new ScorelineException(

@@ -13,7 +13,9 @@ import dev.scoreline.core.kv.Stamps;
 import dev.scoreline.testing.RedisServerProcess;
 import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -21,6 +23,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
@@ -46,10 +52,15 @@ class RedisKvStoreRedisTest {
     redis = server;
   }
 
+  /** Opens the store under test; a subclass reads through Lettuce instead. */
+  RedisKvStore open(String uri) {
+    return RedisKvStore.connect(uri);
+  }
+
   @BeforeEach
   void openStore() {
     redis.flush(DB);
-    store = RedisKvStore.connect(redis.uri(DB));
+    store = open(redis.uri(DB));
     // an admin connection of its own, never the store's
     adminClient = RedisClient.create(RedisURI.create(redis.uri(DB)));
     adminConnection = adminClient.connect(ByteArrayCodec.INSTANCE);
@@ -298,7 +309,7 @@ class RedisKvStoreRedisTest {
 
   @Test
   void twoStoresSharingOneRedis_seeEachOthersWritesAndSnapshotFlips() {
-    try (RedisKvStore other = RedisKvStore.connect(redis.uri(DB))) {
+    try (RedisKvStore other = open(redis.uri(DB))) {
       store.putAll("ns", List.of(new KvEntry(bytes("k"), bytes("from first"))));
       other.mergeRecords("ns", List.of(field("e", "f", 2, "from second")));
 
@@ -356,9 +367,83 @@ class RedisKvStoreRedisTest {
 
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void clientKill_afterConcurrentReads_everyPooledConnectionReplaced_readsWork() throws Exception {
+    List<FieldWrite> writes = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      writes.add(field("e" + i, "view", i, "p" + i));
+    }
+    store.mergeRecords("ns", writes);
+    int readers = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(readers);
+    try {
+      CyclicBarrier start = new CyclicBarrier(readers);
+      List<Future<Integer>> done = new ArrayList<>();
+      for (int t = 0; t < readers; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  int read = 0;
+                  for (int round = 0; round < 50; round++) {
+                    read += store.multiGetRecords("ns", keysOf("e", 300)).size();
+                  }
+                  return read;
+                }));
+      }
+      for (Future<Integer> f : done) {
+        assertThat(f.get()).isEqualTo(50 * 300);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    assertThat(admin.clientKill(KillArgs.Builder.typeNormal().skipme())).isPositive();
+
+    for (int round = 0; round < 3; round++) {
+      List<Map<String, byte[]>> records = store.multiGetRecords("ns", keysOf("e", 300));
+      assertThat(payload(records.get(299).get("view"))).isEqualTo("p299");
+      assertThat(store.multiGet("ns", keys("absent")).get(0)).isNull();
+    }
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void replyLaterThanTimeout_failsUnavailable_andTheLateReplyIsNeverTakenForTheNextCall()
+      throws Exception {
+    store.mergeRecords("ns", List.of(field("a", "view", 1, "from a"), field("b", "view", 1, "b")));
+    try (RedisKvStore quick = open(redis.uri(DB) + "?timeout=300ms")) {
+      assertThat(payload(quick.multiGetRecords("ns", keys("a")).get(0).get("view")))
+          .isEqualTo("from a");
+      // a script that keeps the (single-threaded) server busy for 1.2 s
+      RedisFuture<Object> busy =
+          adminConnection
+              .async()
+              .eval(
+                  "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2]"
+                      + " while true do local n = redis.call('TIME')"
+                      + " if n[1] * 1000000 + n[2] - s > 1200000 then break end end return 1",
+                  ScriptOutputType.INTEGER);
+      Thread.sleep(100);
+
+      assertThatThrownBy(() -> quick.multiGetRecords("ns", keys("a")))
+          .isInstanceOfSatisfying(
+              ScorelineException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+                assertThat(e.getMessage()).contains("HGETALL").contains("no reply within");
+              });
+      assertThat(busy.get(10, TimeUnit.SECONDS)).isEqualTo(1L);
+
+      assertThat(quick.multiGetRecords("ns", keys("b")).get(0)).containsOnlyKeys("view");
+      assertThat(payload(quick.multiGetRecords("ns", keys("b")).get(0).get("view"))).isEqualTo("b");
+    }
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void serverGone_callFailsUnavailable_withinTimeout() {
     RedisServerProcess doomed = RedisServerProcess.start();
-    try (RedisKvStore onDoomed = RedisKvStore.connect(doomed.uri(0) + "?timeout=1s")) {
+    try (RedisKvStore onDoomed = open(doomed.uri(0) + "?timeout=1s")) {
       onDoomed.putAll("ns", List.of(new KvEntry(bytes("k"), bytes("v"))));
       doomed.close();
 
@@ -391,7 +476,7 @@ class RedisKvStoreRedisTest {
 
   @Test
   void closedStore_isUnavailable_andCloseIsIdempotent() {
-    RedisKvStore closed = RedisKvStore.connect(redis.uri(DB));
+    RedisKvStore closed = open(redis.uri(DB));
     closed.close();
     closed.close();
 

@@ -20,10 +20,15 @@ class RedisKvStoreTest extends KvStoreContract {
     redis = server;
   }
 
+  /** Opens the store under test; a subclass reads through Lettuce instead. */
+  RedisKvStore open(String uri) {
+    return RedisKvStore.connect(uri);
+  }
+
   @Override
   protected KvStore newStore() {
     redis.flush(DB);
-    opened = RedisKvStore.connect(redis.uri(DB));
+    opened = open(redis.uri(DB));
     return opened;
   }
 

@@ -22,6 +22,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,9 +39,11 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.Protocol;
 
 /**
- * Where the time of a 200-entity Redis read goes: the same 200 random items read five ways, in
+ * Where the time of a 200-entity Redis read goes: the same 200 random items read several ways, in
  * interleaved rounds on one loopback {@code redis-server}, one caller thread, closed loop:
  *
  * <ol>
@@ -48,6 +51,11 @@ import org.HdrHistogram.Histogram;
  *       of the items' stored view values (one command, one reply, one future);
  *   <li>{@code lettuce-hgetall}: 200 {@code HGETALL} of the item records pipelined by hand on a
  *       connection of its own (auto-flush off, one flush), waiting for the last reply;
+ *   <li>{@code lettuce-lua}: one {@code EVALSHA} of a script that loops {@code HGETALL} over the
+ *       keys;
+ *   <li>{@code jedis-hgetall}: the same 200 {@code HGETALL}s written on one blocking Jedis
+ *       connection in one flush, every reply read on the calling thread: the floor of the store's
+ *       read path (no decoding into records);
  *   <li>{@code kv-records}: {@link RedisKvStore#multiGetRecords} of the 200 keys (no decoding);
  *   <li>{@code get-redis}: {@link OnlineFeatureStore#get} on Redis (what the benchmark measures);
  *   <li>{@code get-memory}: {@link OnlineFeatureStore#get} on the same records held in memory
@@ -60,7 +68,7 @@ import org.HdrHistogram.Histogram;
  * <pre>
  * java -cp "scoreline-bench/target/scoreline-bench.jar:scoreline-bench/target/lib/*" \
  *   dev.scoreline.bench.features.RedisReadBreakdown [--items 20000] [--rows 200] [--round 3] \
- *   [--rounds 8] [--ways lettuce-mget,lettuce-hgetall,kv-records,get-redis,get-memory]
+ *   [--rounds 8] [--ways lettuce-mget,lettuce-hgetall,lettuce-lua,jedis-hgetall,kv-records,...]
  * </pre>
  */
 public final class RedisReadBreakdown {
@@ -69,6 +77,7 @@ public final class RedisReadBreakdown {
           "lettuce-mget",
           "lettuce-hgetall",
           "lettuce-lua",
+          "jedis-hgetall",
           "kv-records",
           "get-redis",
           "get-memory");
@@ -200,6 +209,20 @@ public final class RedisReadBreakdown {
                     .get(10, TimeUnit.SECONDS);
             return ((List<?>) got.get(rows - 1)).size() == 2;
           });
+      URI u = URI.create(server.uri());
+      Connection jedis = new Connection(u.getHost(), u.getPort());
+      calls.put(
+          "jedis-hgetall",
+          r -> {
+            for (int j = 0; j < rows; j++) {
+              jedis.sendCommand(Protocol.Command.HGETALL, hashKeys[ids[r][j]]);
+            }
+            boolean ok = true;
+            for (Object reply : jedis.getMany(rows)) {
+              ok &= ((List<?>) reply).size() == 2;
+            }
+            return ok;
+          });
       calls.put(
           "kv-records",
           r -> {
@@ -235,6 +258,7 @@ public final class RedisReadBreakdown {
         }
         System.err.printf(Locale.ROOT, "round %d of %d done%n", round + 1, rounds);
       }
+      jedis.close();
       mgetConnection.close();
       pipeConnection.close();
       client.shutdown();
