@@ -63,14 +63,16 @@ import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
- * {@link KvStore} on Redis, for several servers sharing state. One Lettuce connection (thread-safe,
- * binary-safe {@link ByteArrayCodec}) carries every call. A call issues all its commands
- * asynchronously, without waiting for replies, then awaits the replies together: a batched call is
- * one pipelined round trip. Lettuce reconnects on its own after a dropped connection; commands
- * issued meanwhile wait in its buffer and go out after the reconnect. A call fails with {@code
- * UNAVAILABLE} when its replies are not in within the URI's timeout (60 s unless {@code ?timeout=}
- * says otherwise); the store enforces that deadline itself, per call, rather than with Lettuce's
- * per-command timers.
+ * {@link KvStore} on Redis, for several servers sharing state. Reads ({@link #multiGet}, {@link
+ * #multiGetRecords}) go over pooled blocking connections on the caller's thread ({@link
+ * BlockingReads}, docs/decisions/004-redis-blocking-reads.md) where the URI allows it; what follows
+ * describes the Lettuce connection (thread-safe, binary-safe {@link ByteArrayCodec}) that carries
+ * every other call, and the reads of the other URIs. A call issues all its commands asynchronously,
+ * without waiting for replies, then awaits the replies together: a batched call is one pipelined
+ * round trip. Lettuce reconnects on its own after a dropped connection; commands issued meanwhile
+ * wait in its buffer and go out after the reconnect. A call fails with {@code UNAVAILABLE} when its
+ * replies are not in within the URI's timeout (60 s unless {@code ?timeout=} says otherwise); the
+ * store enforces that deadline itself, per call, rather than with Lettuce's per-command timers.
  *
  * <p>Auto-flush stays on (Lettuce flushes each command as it is issued). Turning it off to send a
  * batch in one write was tried: a command whose write fails because the connection drops goes back
@@ -79,13 +81,13 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * #multiGetRecords} hands all its commands to Lettuce in one {@code dispatch} of the whole list
  * (one flush at the end of the list, so the reconnect behaviour above is unchanged).
  *
- * <p><b>The record read path</b> ({@link #multiGetRecords}, what online feature reads use) is tuned
- * for one call of a few hundred keys: each {@code HGETALL} is a small {@link RedisCommand} of this
- * class, not Lettuce's {@code AsyncCommand} (a {@code CompletableFuture} per key); the replies are
- * decoded straight into the record maps (field names, the feature views, decoded once and reused);
- * the last reply completes one future, so the caller wakes up once per call. The client has its own
- * Lettuce resources with command latency recording off (Lettuce records a histogram entry per
- * command otherwise), closed with the store.
+ * <p><b>The Lettuce record read path</b> ({@link #multiGetRecords} where {@link BlockingReads} is
+ * not used) is tuned for one call of a few hundred keys: each {@code HGETALL} is a small {@link
+ * RedisCommand} of this class, not Lettuce's {@code AsyncCommand} (a {@code CompletableFuture} per
+ * key); the replies are decoded straight into the record maps (field names, the feature views,
+ * decoded once and reused); the last reply completes one future, so the caller wakes up once per
+ * call. The client has its own Lettuce resources with command latency recording off (Lettuce
+ * records a histogram entry per command otherwise), closed with the store.
  *
  * <p><b>Key layout</b> (format version 1, specified in the package documentation): {@code
  * sl1:d:<namespace> 0x00 <key>} for plain values (Redis strings) and records (Redis hashes, one
