@@ -3,15 +3,16 @@ package dev.scoreline.stream;
 import dev.scoreline.core.feature.ValueType;
 import dev.scoreline.stream.StreamConfig.Aggregation;
 import dev.scoreline.stream.StreamConfig.ViewUpdate;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * What a stream keeps per entity: its recent events (time and the tracked fields), the highest
@@ -23,21 +24,44 @@ import java.util.Set;
  * window are dropped, except the newest few that {@code last-n} and {@code seconds-since-previous}
  * need.
  *
+ * <p>The kept events are stored in primitive arrays owned by the state and reused in place: a ring
+ * of slots (times, per tracked field a tag and the number's bits or the string's reference) and one
+ * byte buffer with their encoded forms back to back, oldest first. Keeping an event allocates
+ * nothing that outlives it except when an array has to grow, so a young collection finds no
+ * per-event garbage of the state to copy (an object per kept event did: its boxed values and bytes
+ * lived as long as its window, beyond a young collection's interval). Numbers are kept as {@code
+ * long}s and {@code double}s and given back boxed as {@link Long} and {@link Double}; values of
+ * other types (not what JSON parsing gives: {@code Integer}, {@code BigInteger}, ...) are kept by
+ * reference, as they were given.
+ *
  * <p>Not thread-safe: a lane owns the entities that hash to it.
  */
 final class EntityState {
   private static final byte VERSION = 2;
 
-  /**
-   * One event as kept, with its encoded form (time and values as {@link #encode} writes them):
-   * computed once when the event is applied, so that saving the state after each event copies the
-   * bytes of the entries it keeps instead of encoding them again.
-   */
-  record Entry(long micros, Object[] values, byte[] encoded) {
-    Entry(long micros, Object[] values) {
-      this(micros, values, encodeEntry(micros, values));
-    }
-  }
+  // value tags; 0-5 are also the tags of the encoded form
+  private static final byte NULL = 0;
+  private static final byte LONG = 1;
+  private static final byte DOUBLE = 2;
+  private static final byte STRING = 3;
+  private static final byte TRUE = 4;
+  private static final byte FALSE = 5;
+
+  /** A value of another type, kept by reference (encoded as its number or its string). */
+  private static final byte OTHER = 6;
+
+  // how distinct compares values (distinctValue below): kinds, then the bits or equals
+  private static final int K_NONE = -1;
+  private static final int K_LONG = 0; // integral numbers, as longs
+  private static final int K_DOUBLE = 1;
+  private static final int K_BOOLEAN = 2;
+  private static final int K_STRING = 3;
+  private static final int K_OBJECT = 4;
+
+  private static final VarHandle BIG_ENDIAN_LONG =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+  private static final VarHandle BIG_ENDIAN_INT =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
 
   private int[] partitions = new int[0];
   private long[] offsets = new long[0];
@@ -47,8 +71,22 @@ final class EntityState {
   private long[] idOffsets = new long[0];
   private int idCount;
   private int idNext;
-  private final ArrayList<Entry> entries = new ArrayList<>(); // by time, ascending
   private long newest = Long.MIN_VALUE;
+
+  // The kept events, by time ascending: `count` of the ring's times.length slots (a power of two,
+  // or 0 before the first event), the oldest at `head`; event i (0 = oldest) is in slot(i).
+  private int fields; // tracked values per event
+  private int head;
+  private int count;
+  private long[] times = new long[0];
+  private byte[] tags = new byte[0]; // [slot * fields + field]
+  private long[] bits = new long[0]; // LONG: the value; DOUBLE: its raw bits
+  private Object[] refs = new Object[0]; // STRING and OTHER: the value; null otherwise
+  private int[] encodedAt = new int[0]; // per slot: where its event's encoded form starts
+  // the kept events' encoded forms (time and values as encode writes them), oldest first and back
+  // to back, from encodedAt[slot(0)] to encodedEnd; encode copies them as they are
+  private byte[] encoded = new byte[0];
+  private int encodedEnd;
 
   /** True when the event at this position was already applied (a replay). */
   boolean applied(int partition, long offset) {
@@ -116,8 +154,8 @@ final class EntityState {
     private long idOffsetBefore;
     private int idCountBefore;
     private int idNextBefore;
-    private Entry inserted;
-    private List<Entry> dropped = List.of();
+    private int insertedAt; // where the event went among the kept events (0 = oldest)
+    private int dropped; // how many of the oldest apply dropped after inserting it
 
     private Undo(int partitionIndex, int[] partitionsBefore, long[] offsetsBefore) {
       this.newestBefore = newest;
@@ -131,13 +169,10 @@ final class EntityState {
 
     /** Puts the state back as it was before the apply that returned this. */
     void rollback() {
-      // the list before = (dropped prefix ++ what remains) without the inserted entry
-      entries.remove(inserted); // by identity: Entry holds arrays, so equals is identity here
-      if (!dropped.isEmpty()) {
-        List<Entry> prefix = new ArrayList<>(dropped);
-        prefix.remove(inserted);
-        entries.addAll(0, prefix);
-      }
+      // dropping only moved the head: the dropped events are still in their slots and bytes
+      head = (head - dropped) & (times.length - 1);
+      count += dropped;
+      remove(insertedAt);
       newest = newestBefore;
       if (partitionsBefore != null) {
         partitions = partitionsBefore;
@@ -173,6 +208,14 @@ final class EntityState {
       int dedupIds,
       long keepWindowMicros,
       int keepEntries) {
+    if (values.length != fields && count > 0) {
+      throw new IllegalArgumentException(
+          "an entity state keeps events of "
+              + fields
+              + " tracked fields, got "
+              + values.length
+              + " values");
+    }
     int p = -1;
     for (int i = 0; i < partitions.length; i++) {
       if (partitions[i] == partition) {
@@ -223,25 +266,19 @@ final class EntityState {
       idNext = (idNext + 1) % dedupIds;
       idCount = Math.min(idCount + 1, dedupIds);
     }
-    // insert by time (events mostly arrive in order: search from the end)
-    int at = entries.size();
-    while (at > 0 && entries.get(at - 1).micros() > micros) {
-      at--;
-    }
-    Entry entry = new Entry(micros, values);
-    entries.add(at, entry);
-    undo.inserted = entry;
+    undo.insertedAt = insert(micros, values, keepEntries);
     newest = Math.max(newest, micros);
-    // trim: keep the newest keepEntries, and everything inside the longest window
+    // trim: keep the newest keepEntries, and everything inside the longest window; dropping moves
+    // the head only, so that an undo finds the dropped events where they were
     long cutoff = keepWindowMicros > 0 ? newest - keepWindowMicros : Long.MAX_VALUE;
     int drop = 0;
-    while (drop < entries.size() - keepEntries && entries.get(drop).micros() <= cutoff) {
+    while (drop < count - keepEntries && times[slot(drop)] <= cutoff) {
       drop++;
     }
     if (drop > 0) {
-      List<Entry> head = entries.subList(0, drop);
-      undo.dropped = List.copyOf(head);
-      head.clear();
+      head = (head + drop) & (times.length - 1);
+      count -= drop;
+      undo.dropped = drop;
     }
     return undo;
   }
@@ -252,8 +289,208 @@ final class EntityState {
   }
 
   int size() {
-    return entries.size();
+    return count;
   }
+
+  /** The ring slot of kept event {@code i} (0 = the oldest). */
+  private int slot(int i) {
+    return (head + i) & (times.length - 1);
+  }
+
+  /** Where kept event {@code i}'s value of {@code field} is in tags, bits and refs. */
+  private int at(int i, int field) {
+    return slot(i) * fields + field;
+  }
+
+  private int encodedStart() {
+    return count == 0 ? encodedEnd : encodedAt[slot(0)];
+  }
+
+  // ---------------------------------------------------------------- kept events
+
+  /**
+   * Inserts an event by time after the kept events with the same time or earlier (events mostly
+   * arrive in order: searched from the newest), with its encoded form.
+   *
+   * @return its index among the kept events (0 = oldest)
+   */
+  private int insert(long micros, Object[] values, int keepEntries) {
+    fields = values.length; // apply checked it against the kept events' width
+    if (count == times.length || tags.length != times.length * fields) {
+      int initial = Integer.highestOneBit(Math.min(Math.max(keepEntries + 1, 4), 64) * 2 - 1);
+      grow(times.length == 0 ? initial : count == times.length ? times.length * 2 : times.length);
+    }
+    int at = count;
+    while (at > 0 && times[slot(at - 1)] > micros) {
+      at--;
+    }
+    // the encoded form, written at its place among the others
+    byte[][] text = null; // UTF-8 of the values written as strings that are not plain ASCII
+    int length = 8;
+    for (int f = 0; f < fields; f++) {
+      Object v = values[f];
+      if (v == null || v instanceof Boolean) {
+        length += 1;
+      } else if (v instanceof Number) {
+        length += 9;
+      } else {
+        int ascii = v instanceof String str ? asciiLength(str) : -1;
+        if (ascii < 0) {
+          if (text == null) {
+            text = new byte[fields][];
+          }
+          text[f] = String.valueOf(v).getBytes(StandardCharsets.UTF_8);
+          ascii = text[f].length;
+        }
+        length += 5 + ascii;
+      }
+    }
+    if (encodedEnd + length > encoded.length) {
+      compactOrGrowEncoded(length);
+    }
+    int pos = at == count ? encodedEnd : encodedAt[slot(at)];
+    if (pos < encodedEnd) {
+      System.arraycopy(encoded, pos, encoded, pos + length, encodedEnd - pos);
+      for (int i = at; i < count; i++) {
+        encodedAt[slot(i)] += length;
+      }
+    }
+    encodedEnd += length;
+    writeEncoded(encoded, pos, micros, values, text);
+    // the slots from `at` on move one place toward the tail (a free slot: the ring is not full)
+    for (int i = count; i > at; i--) {
+      move(slot(i - 1), slot(i));
+    }
+    int s = slot(at);
+    times[s] = micros;
+    encodedAt[s] = pos;
+    int base = s * fields;
+    for (int f = 0; f < fields; f++) {
+      Object v = values[f];
+      byte tag;
+      long b = 0;
+      Object ref = null;
+      if (v == null) {
+        tag = NULL;
+      } else if (v instanceof Long l) {
+        tag = LONG;
+        b = l;
+      } else if (v instanceof Double d) {
+        tag = DOUBLE;
+        b = Double.doubleToRawLongBits(d);
+      } else if (v instanceof String) {
+        tag = STRING;
+        ref = v;
+      } else if (v instanceof Boolean bool) {
+        tag = bool ? TRUE : FALSE;
+      } else {
+        tag = OTHER;
+        ref = v;
+      }
+      tags[base + f] = tag;
+      bits[base + f] = b;
+      refs[base + f] = ref;
+    }
+    count++;
+    return at;
+  }
+
+  /** Removes kept event {@code at} (what {@link #insert} returned), as if never inserted. */
+  private void remove(int at) {
+    int pos = encodedAt[slot(at)];
+    int length = (at + 1 < count ? encodedAt[slot(at + 1)] : encodedEnd) - pos;
+    System.arraycopy(encoded, pos + length, encoded, pos, encodedEnd - pos - length);
+    encodedEnd -= length;
+    for (int i = at; i < count - 1; i++) {
+      move(slot(i + 1), slot(i));
+      encodedAt[slot(i)] -= length;
+    }
+    count--;
+    Arrays.fill(refs, slot(count) * fields, slot(count) * fields + fields, null);
+  }
+
+  private void move(int from, int to) {
+    times[to] = times[from];
+    encodedAt[to] = encodedAt[from];
+    int f0 = from * fields;
+    int t0 = to * fields;
+    for (int f = 0; f < fields; f++) {
+      tags[t0 + f] = tags[f0 + f];
+      bits[t0 + f] = bits[f0 + f];
+      refs[t0 + f] = refs[f0 + f];
+    }
+  }
+
+  /** Reallocates the ring with {@code capacity} slots, the kept events from slot 0. */
+  private void grow(int capacity) {
+    long[] t = new long[capacity];
+    byte[] tg = new byte[capacity * fields];
+    long[] bt = new long[capacity * fields];
+    Object[] rf = new Object[capacity * fields];
+    int[] ea = new int[capacity];
+    boolean sameWidth = tags.length == times.length * fields;
+    for (int i = 0; i < count; i++) {
+      int s = slot(i);
+      t[i] = times[s];
+      ea[i] = encodedAt[s];
+      if (sameWidth) {
+        System.arraycopy(tags, s * fields, tg, i * fields, fields);
+        System.arraycopy(bits, s * fields, bt, i * fields, fields);
+        System.arraycopy(refs, s * fields, rf, i * fields, fields);
+      }
+    }
+    times = t;
+    tags = tg;
+    bits = bt;
+    refs = rf;
+    encodedAt = ea;
+    head = 0;
+  }
+
+  /**
+   * Makes room for {@code length} more bytes of encoded events: moves the kept events' bytes to the
+   * front of the buffer (those of events dropped before are let go), into a buffer twice as large
+   * as needed when they would fill more than half of it.
+   */
+  private void compactOrGrowEncoded(int length) {
+    int start = encodedStart();
+    int live = encodedEnd - start;
+    int need = live + length;
+    byte[] target = encoded;
+    if (need > encoded.length / 2) {
+      int capacity = Math.max(64, encoded.length);
+      while (capacity < 2 * need) {
+        capacity *= 2;
+      }
+      target = new byte[capacity];
+    }
+    System.arraycopy(encoded, start, target, 0, live);
+    encoded = target;
+    for (int i = 0; i < count; i++) {
+      encodedAt[slot(i)] -= start;
+    }
+    encodedEnd = live;
+  }
+
+  /** The value of tags/bits/refs index {@code x}, as given to apply (numbers boxed again). */
+  private Object value(int x) {
+    switch (tags[x]) {
+      case NULL:
+        return null;
+      case LONG:
+        return bits[x];
+      case DOUBLE:
+        return Double.longBitsToDouble(bits[x]);
+      case TRUE:
+        return Boolean.TRUE;
+      case FALSE:
+        return Boolean.FALSE;
+      default:
+        return refs[x];
+    }
+  }
+
+  // ---------------------------------------------------------------- aggregations
 
   /** The feature values of {@code u} as of the newest event, as JSON-like values for a push. */
   Map<String, Object> features(ViewUpdate u) {
@@ -266,12 +503,13 @@ final class EntityState {
 
   Object compute(Aggregation a) {
     long from = a.windowMicros() > 0 ? newest - a.windowMicros() : Long.MIN_VALUE;
-    int n = entries.size();
+    int n = count;
+    int f = a.fieldIndex();
     switch (a.kind()) {
       case COUNT:
         {
           long c = 0;
-          for (int i = n - 1; i >= 0 && entries.get(i).micros() > from; i--) {
+          for (int i = n - 1; i >= 0 && times[slot(i)] > from; i--) {
             c++;
           }
           return typed(a.type(), c);
@@ -285,15 +523,23 @@ final class EntityState {
           double min = Double.POSITIVE_INFINITY;
           double max = Double.NEGATIVE_INFINITY;
           long c = 0;
-          for (int i = n - 1; i >= 0 && entries.get(i).micros() > from; i--) {
-            Object v = entries.get(i).values()[a.fieldIndex()];
-            if (v instanceof Number num) {
-              double d = num.doubleValue();
-              sum += d;
-              min = Math.min(min, d);
-              max = Math.max(max, d);
-              c++;
+          for (int i = n - 1; i >= 0 && times[slot(i)] > from; i--) {
+            int x = at(i, f);
+            double d;
+            byte tag = tags[x];
+            if (tag == LONG) {
+              d = bits[x];
+            } else if (tag == DOUBLE) {
+              d = Double.longBitsToDouble(bits[x]);
+            } else if (tag == OTHER && refs[x] instanceof Number num) {
+              d = num.doubleValue();
+            } else {
+              continue;
             }
+            sum += d;
+            min = Math.min(min, d);
+            max = Math.max(max, d);
+            c++;
           }
           switch (a.kind()) {
             case SUM:
@@ -308,45 +554,19 @@ final class EntityState {
         }
       case DISTINCT:
         {
-          // a state keeps a few entries: a linear scan with equals counts what a HashSet would,
-          // without the set and its boxed keys; a set only for long windows
           int inWindow = 0;
-          while (inWindow < n && entries.get(n - 1 - inWindow).micros() > from) {
+          while (inWindow < n && times[slot(n - 1 - inWindow)] > from) {
             inWindow++;
           }
-          if (inWindow > 16) {
-            Set<Object> seen = new HashSet<>();
-            for (int i = n - 1; i >= n - inWindow; i--) {
-              Object v = entries.get(i).values()[a.fieldIndex()];
-              if (v != null) {
-                seen.add(distinctValue(v));
-              }
-            }
-            return typed(a.type(), seen.size());
-          }
-          int distinct = 0;
-          for (int i = n - 1; i >= n - inWindow; i--) {
-            Object v = entries.get(i).values()[a.fieldIndex()];
-            if (v == null) {
-              continue;
-            }
-            Object d = distinctValue(v);
-            boolean before = false;
-            for (int j = n - 1; j > i && !before; j--) {
-              Object w = entries.get(j).values()[a.fieldIndex()];
-              before = w != null && distinctValue(w).equals(d);
-            }
-            if (!before) {
-              distinct++;
-            }
-          }
-          return typed(a.type(), distinct);
+          return typed(
+              a.type(),
+              inWindow > 16 ? distinctHashed(f, n, inWindow) : distinctScan(f, n, inWindow));
         }
       case LAST:
         for (int i = n - 1; i >= 0; i--) {
-          Object v = entries.get(i).values()[a.fieldIndex()];
-          if (v != null) {
-            return v;
+          int x = at(i, f);
+          if (tags[x] != NULL) {
+            return value(x);
           }
         }
         return null;
@@ -354,9 +574,9 @@ final class EntityState {
         {
           List<Object> list = new ArrayList<>(a.n());
           for (int i = n - 1; i >= 0 && list.size() < a.n(); i--) {
-            Object v = entries.get(i).values()[a.fieldIndex()];
-            if (v != null) {
-              list.add(v);
+            int x = at(i, f);
+            if (tags[x] != NULL) {
+              list.add(value(x));
             }
           }
           return list;
@@ -365,15 +585,111 @@ final class EntityState {
         if (n < 2) {
           return null;
         }
-        return typed(a.type(), (entries.get(n - 1).micros() - entries.get(n - 2).micros()) / 1e6);
+        return typed(a.type(), (times[slot(n - 1)] - times[slot(n - 2)]) / 1e6);
       default:
         throw new AssertionError(a.kind());
     }
   }
 
-  /** How {@code distinct} compares values: integral numbers as longs, the rest as they are. */
-  private static Object distinctValue(Object v) {
-    return v instanceof Number num && !(v instanceof Double) ? num.longValue() : v;
+  /**
+   * Distinct values among the newest {@code inWindow} of {@code n} events: each against the newer.
+   */
+  private int distinctScan(int f, int n, int inWindow) {
+    int distinct = 0;
+    for (int i = n - 1; i >= n - inWindow; i--) {
+      int x = at(i, f);
+      if (tags[x] == NULL) {
+        continue;
+      }
+      boolean before = false;
+      for (int j = n - 1; j > i && !before; j--) {
+        before = sameDistinct(at(j, f), x);
+      }
+      if (!before) {
+        distinct++;
+      }
+    }
+    return distinct;
+  }
+
+  /** The same count for long windows: an open-addressing table of the values' indexes. */
+  private int distinctHashed(int f, int n, int inWindow) {
+    int[] table = new int[Integer.highestOneBit(inWindow) * 4]; // index + 1; 0 = empty
+    int mask = table.length - 1;
+    int distinct = 0;
+    for (int i = n - 1; i >= n - inWindow; i--) {
+      int x = at(i, f);
+      int kind = distinctKind(x);
+      if (kind == K_NONE) {
+        continue;
+      }
+      int h;
+      if (kind == K_STRING || kind == K_OBJECT) {
+        h = refs[x].hashCode();
+      } else {
+        h = Long.hashCode(distinctBits(x, kind)) * 31 + kind;
+      }
+      h *= 0x9E3779B9;
+      int p = (h ^ (h >>> 16)) & mask;
+      boolean found = false;
+      while (table[p] != 0) {
+        if (sameDistinct(table[p] - 1, x)) {
+          found = true;
+          break;
+        }
+        p = (p + 1) & mask;
+      }
+      if (!found) {
+        table[p] = x + 1;
+        distinct++;
+      }
+    }
+    return distinct;
+  }
+
+  /**
+   * How {@code distinct} compares values: integral numbers as longs (so 1 and 1L are one value),
+   * doubles as {@link Double#equals} does, the rest with equals.
+   */
+  private int distinctKind(int x) {
+    switch (tags[x]) {
+      case NULL:
+        return K_NONE;
+      case LONG:
+        return K_LONG;
+      case DOUBLE:
+        return K_DOUBLE;
+      case TRUE:
+      case FALSE:
+        return K_BOOLEAN;
+      case STRING:
+        return K_STRING;
+      default:
+        return refs[x] instanceof Number ? K_LONG : K_OBJECT; // a Double is never OTHER
+    }
+  }
+
+  private long distinctBits(int x, int kind) {
+    switch (kind) {
+      case K_DOUBLE:
+        return Double.doubleToLongBits(Double.longBitsToDouble(bits[x])); // one NaN, as equals
+      case K_BOOLEAN:
+        return tags[x] == TRUE ? 1 : 0;
+      default:
+        return tags[x] == LONG ? bits[x] : ((Number) refs[x]).longValue();
+    }
+  }
+
+  /** Whether the values at {@code y} and {@code x} are one value for distinct. */
+  private boolean sameDistinct(int y, int x) {
+    int kind = distinctKind(x);
+    if (distinctKind(y) != kind) {
+      return false;
+    }
+    if (kind == K_STRING || kind == K_OBJECT) {
+      return refs[y] == refs[x] || refs[y].equals(refs[x]);
+    }
+    return distinctBits(y, kind) == distinctBits(x, kind);
   }
 
   private static Object typed(ValueType t, double v) {
@@ -390,10 +706,9 @@ final class EntityState {
   // ---------------------------------------------------------------- encoding
 
   byte[] encode(int fields) {
-    int size = 1 + 4 + partitions.length * 12 + 4 + 20 * idCount + 4 + 4;
-    for (Entry e : entries) {
-      size += e.encoded().length;
-    }
+    int start = encodedStart();
+    int live = encodedEnd - start;
+    int size = 1 + 4 + partitions.length * 12 + 4 + 20 * idCount + 4 + 4 + live;
     byte[] out = new byte[size];
     ByteBuffer b = ByteBuffer.wrap(out);
     b.put(VERSION);
@@ -411,49 +726,63 @@ final class EntityState {
       b.putLong(idOffsets[at]);
     }
     b.putInt(fields);
-    b.putInt(entries.size());
-    for (Entry e : entries) {
-      b.put(e.encoded());
-    }
+    b.putInt(count);
+    b.put(encoded, start, live);
     return out;
   }
 
-  /** One entry as the state stores it: its time, then per value a tag and the value. */
-  static byte[] encodeEntry(long micros, Object[] values) {
-    int size = 8;
-    byte[][] strings = null;
-    for (int i = 0; i < values.length; i++) {
-      Object v = values[i];
-      if (v == null || v instanceof Boolean) {
-        size += 1;
-      } else if (v instanceof Number) {
-        size += 9;
-      } else {
-        if (strings == null) {
-          strings = new byte[values.length][];
-        }
-        strings[i] = String.valueOf(v).getBytes(StandardCharsets.UTF_8);
-        size += 5 + strings[i].length;
+  /** The length of {@code s} when it is all ASCII (its UTF-8 bytes are its chars), else -1. */
+  private static int asciiLength(String s) {
+    int n = s.length();
+    for (int i = 0; i < n; i++) {
+      if (s.charAt(i) >= 0x80) {
+        return -1;
       }
     }
-    byte[] out = new byte[size];
-    ByteBuffer b = ByteBuffer.wrap(out);
-    b.putLong(micros);
+    return n;
+  }
+
+  /**
+   * Writes one event as the state stores it: its time, then per value a tag and the value.
+   *
+   * @param text per value, its UTF-8 bytes where it is written as a string that is not ASCII (or
+   *     not a string); null when there is none
+   */
+  private static void writeEncoded(
+      byte[] out, int pos, long micros, Object[] values, byte[][] text) {
+    BIG_ENDIAN_LONG.set(out, pos, micros);
+    pos += 8;
     for (int i = 0; i < values.length; i++) {
       Object v = values[i];
       if (v == null) {
-        b.put((byte) 0);
+        out[pos++] = 0;
       } else if (v instanceof Double || v instanceof Float) {
-        b.put((byte) 2).putDouble(((Number) v).doubleValue());
+        out[pos] = 2;
+        BIG_ENDIAN_LONG.set(out, pos + 1, Double.doubleToRawLongBits(((Number) v).doubleValue()));
+        pos += 9;
       } else if (v instanceof Number num) {
-        b.put((byte) 1).putLong(num.longValue());
+        out[pos] = 1;
+        BIG_ENDIAN_LONG.set(out, pos + 1, num.longValue());
+        pos += 9;
       } else if (v instanceof Boolean bool) {
-        b.put((byte) (bool ? 4 : 5));
+        out[pos++] = (byte) (bool ? 4 : 5);
+      } else if (text != null && text[i] != null) {
+        out[pos] = 3;
+        BIG_ENDIAN_INT.set(out, pos + 1, text[i].length);
+        System.arraycopy(text[i], 0, out, pos + 5, text[i].length);
+        pos += 5 + text[i].length;
       } else {
-        b.put((byte) 3).putInt(strings[i].length).put(strings[i]);
+        String s = (String) v; // ASCII
+        int n = s.length();
+        out[pos] = 3;
+        BIG_ENDIAN_INT.set(out, pos + 1, n);
+        pos += 5;
+        for (int c = 0; c < n; c++) {
+          out[pos + c] = (byte) s.charAt(c);
+        }
+        pos += n;
       }
     }
-    return out;
   }
 
   /** Decodes a stored state; a state written for other fields (the config changed) is dropped. */
@@ -489,41 +818,45 @@ final class EntityState {
     if (storedFields != fields) {
       return s; // keep the offsets and ids, drop entries of another shape
     }
+    s.fields = fields;
+    s.grow(Integer.highestOneBit(Math.max(ne, 2) * 2 - 1));
+    int start = b.position();
     for (int i = 0; i < ne; i++) {
-      int from = b.position();
+      int at = b.position() - start;
       long micros = b.getLong();
-      Object[] values = new Object[fields];
+      s.times[i] = micros;
+      s.encodedAt[i] = at;
+      int base = i * fields;
       for (int f = 0; f < fields; f++) {
         byte tag = b.get();
         switch (tag) {
-          case 0:
+          case NULL:
+          case TRUE:
+          case FALSE:
             break;
-          case 1:
-            values[f] = b.getLong();
+          case LONG:
+          case DOUBLE:
+            s.bits[base + f] = b.getLong(); // a double as its raw bits, as getDouble reads them
             break;
-          case 2:
-            values[f] = b.getDouble();
-            break;
-          case 3:
+          case STRING:
             {
               byte[] str = new byte[b.getInt()];
               b.get(str);
-              values[f] = new String(str, StandardCharsets.UTF_8);
+              s.refs[base + f] = new String(str, StandardCharsets.UTF_8);
               break;
             }
-          case 4:
-            values[f] = Boolean.TRUE;
-            break;
-          case 5:
-            values[f] = Boolean.FALSE;
-            break;
           default:
             throw new IllegalStateException("corrupt stream state: tag " + tag);
         }
+        s.tags[base + f] = tag;
       }
-      s.entries.add(new Entry(micros, values, Arrays.copyOfRange(bytes, from, b.position())));
       s.newest = Math.max(s.newest, micros);
     }
+    int length = b.position() - start;
+    s.encoded = new byte[Math.max(64, Integer.highestOneBit(Math.max(1, length) * 2 - 1) * 2)];
+    System.arraycopy(bytes, start, s.encoded, 0, length);
+    s.encodedEnd = length;
+    s.count = ne;
     return s;
   }
 }
