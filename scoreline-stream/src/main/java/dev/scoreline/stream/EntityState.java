@@ -25,14 +25,15 @@ import java.util.Map;
  * need.
  *
  * <p>The kept events are stored in primitive arrays owned by the state and reused in place: a ring
- * of slots (times, per tracked field a tag and the number's bits or the string's reference) and one
- * byte buffer with their encoded forms back to back, oldest first. Keeping an event allocates
- * nothing that outlives it except when an array has to grow, so a young collection finds no
- * per-event garbage of the state to copy (an object per kept event did: its boxed values and bytes
- * lived as long as its window, beyond a young collection's interval). Numbers are kept as {@code
- * long}s and {@code double}s and given back boxed as {@link Long} and {@link Double}; values of
- * other types (not what JSON parsing gives: {@code Integer}, {@code BigInteger}, ...) are kept by
- * reference, as they were given.
+ * of slots, each with the event's time and per tracked field a tag and the number's bits or the
+ * string's reference. Keeping an event allocates nothing that outlives it except when the ring has
+ * to grow, so a young collection finds no per-event garbage of the state to copy (an object per
+ * kept event did: its boxed values and encoded bytes lived as long as its window, beyond a young
+ * collection's interval). The arrays are small, since they live long and a young collection copies
+ * them until they are old: {@link #encode} writes the kept events from the ring, with no encoded
+ * copy kept. Numbers are kept as {@code long}s and {@code double}s and given back boxed as {@link
+ * Long} and {@link Double}; values of other types (not what JSON parsing gives: {@code Integer},
+ * {@code BigInteger}, ...) are kept by reference, as they were given.
  *
  * <p>Not thread-safe: a lane owns the entities that hash to it.
  */
@@ -82,11 +83,6 @@ final class EntityState {
   private byte[] tags = new byte[0]; // [slot * fields + field]
   private long[] bits = new long[0]; // LONG: the value; DOUBLE: its raw bits
   private Object[] refs = new Object[0]; // STRING and OTHER: the value; null otherwise
-  private int[] encodedAt = new int[0]; // per slot: where its event's encoded form starts
-  // the kept events' encoded forms (time and values as encode writes them), oldest first and back
-  // to back, from encodedAt[slot(0)] to encodedEnd; encode copies them as they are
-  private byte[] encoded = new byte[0];
-  private int encodedEnd;
 
   /** True when the event at this position was already applied (a replay). */
   boolean applied(int partition, long offset) {
@@ -302,15 +298,11 @@ final class EntityState {
     return slot(i) * fields + field;
   }
 
-  private int encodedStart() {
-    return count == 0 ? encodedEnd : encodedAt[slot(0)];
-  }
-
   // ---------------------------------------------------------------- kept events
 
   /**
    * Inserts an event by time after the kept events with the same time or earlier (events mostly
-   * arrive in order: searched from the newest), with its encoded form.
+   * arrive in order: searched from the newest).
    *
    * @return its index among the kept events (0 = oldest)
    */
@@ -324,46 +316,12 @@ final class EntityState {
     while (at > 0 && times[slot(at - 1)] > micros) {
       at--;
     }
-    // the encoded form, written at its place among the others
-    byte[][] text = null; // UTF-8 of the values written as strings that are not plain ASCII
-    int length = 8;
-    for (int f = 0; f < fields; f++) {
-      Object v = values[f];
-      if (v == null || v instanceof Boolean) {
-        length += 1;
-      } else if (v instanceof Number) {
-        length += 9;
-      } else {
-        int ascii = v instanceof String str ? asciiLength(str) : -1;
-        if (ascii < 0) {
-          if (text == null) {
-            text = new byte[fields][];
-          }
-          text[f] = String.valueOf(v).getBytes(StandardCharsets.UTF_8);
-          ascii = text[f].length;
-        }
-        length += 5 + ascii;
-      }
-    }
-    if (encodedEnd + length > encoded.length) {
-      compactOrGrowEncoded(length);
-    }
-    int pos = at == count ? encodedEnd : encodedAt[slot(at)];
-    if (pos < encodedEnd) {
-      System.arraycopy(encoded, pos, encoded, pos + length, encodedEnd - pos);
-      for (int i = at; i < count; i++) {
-        encodedAt[slot(i)] += length;
-      }
-    }
-    encodedEnd += length;
-    writeEncoded(encoded, pos, micros, values, text);
     // the slots from `at` on move one place toward the tail (a free slot: the ring is not full)
     for (int i = count; i > at; i--) {
       move(slot(i - 1), slot(i));
     }
     int s = slot(at);
     times[s] = micros;
-    encodedAt[s] = pos;
     int base = s * fields;
     for (int f = 0; f < fields; f++) {
       Object v = values[f];
@@ -397,13 +355,8 @@ final class EntityState {
 
   /** Removes kept event {@code at} (what {@link #insert} returned), as if never inserted. */
   private void remove(int at) {
-    int pos = encodedAt[slot(at)];
-    int length = (at + 1 < count ? encodedAt[slot(at + 1)] : encodedEnd) - pos;
-    System.arraycopy(encoded, pos + length, encoded, pos, encodedEnd - pos - length);
-    encodedEnd -= length;
     for (int i = at; i < count - 1; i++) {
       move(slot(i + 1), slot(i));
-      encodedAt[slot(i)] -= length;
     }
     count--;
     Arrays.fill(refs, slot(count) * fields, slot(count) * fields + fields, null);
@@ -411,7 +364,6 @@ final class EntityState {
 
   private void move(int from, int to) {
     times[to] = times[from];
-    encodedAt[to] = encodedAt[from];
     int f0 = from * fields;
     int t0 = to * fields;
     for (int f = 0; f < fields; f++) {
@@ -427,12 +379,10 @@ final class EntityState {
     byte[] tg = new byte[capacity * fields];
     long[] bt = new long[capacity * fields];
     Object[] rf = new Object[capacity * fields];
-    int[] ea = new int[capacity];
     boolean sameWidth = tags.length == times.length * fields;
     for (int i = 0; i < count; i++) {
       int s = slot(i);
       t[i] = times[s];
-      ea[i] = encodedAt[s];
       if (sameWidth) {
         System.arraycopy(tags, s * fields, tg, i * fields, fields);
         System.arraycopy(bits, s * fields, bt, i * fields, fields);
@@ -443,33 +393,7 @@ final class EntityState {
     tags = tg;
     bits = bt;
     refs = rf;
-    encodedAt = ea;
     head = 0;
-  }
-
-  /**
-   * Makes room for {@code length} more bytes of encoded events: moves the kept events' bytes to the
-   * front of the buffer (those of events dropped before are let go), into a buffer twice as large
-   * as needed when they would fill more than half of it.
-   */
-  private void compactOrGrowEncoded(int length) {
-    int start = encodedStart();
-    int live = encodedEnd - start;
-    int need = live + length;
-    byte[] target = encoded;
-    if (need > encoded.length / 2) {
-      int capacity = Math.max(64, encoded.length);
-      while (capacity < 2 * need) {
-        capacity *= 2;
-      }
-      target = new byte[capacity];
-    }
-    System.arraycopy(encoded, start, target, 0, live);
-    encoded = target;
-    for (int i = 0; i < count; i++) {
-      encodedAt[slot(i)] -= start;
-    }
-    encodedEnd = live;
   }
 
   /** The value of tags/bits/refs index {@code x}, as given to apply (numbers boxed again). */
@@ -706,9 +630,31 @@ final class EntityState {
   // ---------------------------------------------------------------- encoding
 
   byte[] encode(int fields) {
-    int start = encodedStart();
-    int live = encodedEnd - start;
-    int size = 1 + 4 + partitions.length * 12 + 4 + 20 * idCount + 4 + 4 + live;
+    // the kept events as the version-2 format writes them: the time, then per value a tag and
+    // the value (a number's 8 bytes; a string's length and UTF-8 bytes; null and booleans none)
+    int entries = 0;
+    for (int i = 0; i < count; i++) {
+      entries += 8;
+      int base = slot(i) * this.fields;
+      for (int f = 0; f < this.fields; f++) {
+        int x = base + f;
+        switch (tags[x]) {
+          case LONG:
+          case DOUBLE:
+            entries += 9;
+            break;
+          case STRING:
+            entries += 5 + utf8Length((String) refs[x]);
+            break;
+          case OTHER:
+            entries += refs[x] instanceof Number ? 9 : 5 + utf8Length(String.valueOf(refs[x]));
+            break;
+          default:
+            entries += 1;
+        }
+      }
+    }
+    int size = 1 + 4 + partitions.length * 12 + 4 + 20 * idCount + 4 + 4 + entries;
     byte[] out = new byte[size];
     ByteBuffer b = ByteBuffer.wrap(out);
     b.put(VERSION);
@@ -727,7 +673,46 @@ final class EntityState {
     }
     b.putInt(fields);
     b.putInt(count);
-    b.put(encoded, start, live);
+    int pos = b.position();
+    for (int i = 0; i < count; i++) {
+      int s = slot(i);
+      BIG_ENDIAN_LONG.set(out, pos, times[s]);
+      pos += 8;
+      int base = s * this.fields;
+      for (int f = 0; f < this.fields; f++) {
+        int x = base + f;
+        byte tag = tags[x];
+        switch (tag) {
+          case LONG:
+          case DOUBLE:
+            out[pos] = tag;
+            BIG_ENDIAN_LONG.set(out, pos + 1, bits[x]);
+            pos += 9;
+            break;
+          case STRING:
+            pos = writeString(out, pos, (String) refs[x]);
+            break;
+          case OTHER:
+            {
+              Object v = refs[x];
+              if (v instanceof Float num) {
+                out[pos] = DOUBLE;
+                BIG_ENDIAN_LONG.set(out, pos + 1, Double.doubleToRawLongBits(num.doubleValue()));
+                pos += 9;
+              } else if (v instanceof Number num) {
+                out[pos] = LONG;
+                BIG_ENDIAN_LONG.set(out, pos + 1, num.longValue());
+                pos += 9;
+              } else {
+                pos = writeString(out, pos, String.valueOf(v));
+              }
+              break;
+            }
+          default:
+            out[pos++] = tag; // NULL, TRUE, FALSE: the tag alone
+        }
+      }
+    }
     return out;
   }
 
@@ -742,47 +727,27 @@ final class EntityState {
     return n;
   }
 
-  /**
-   * Writes one event as the state stores it: its time, then per value a tag and the value.
-   *
-   * @param text per value, its UTF-8 bytes where it is written as a string that is not ASCII (or
-   *     not a string); null when there is none
-   */
-  private static void writeEncoded(
-      byte[] out, int pos, long micros, Object[] values, byte[][] text) {
-    BIG_ENDIAN_LONG.set(out, pos, micros);
-    pos += 8;
-    for (int i = 0; i < values.length; i++) {
-      Object v = values[i];
-      if (v == null) {
-        out[pos++] = 0;
-      } else if (v instanceof Double || v instanceof Float) {
-        out[pos] = 2;
-        BIG_ENDIAN_LONG.set(out, pos + 1, Double.doubleToRawLongBits(((Number) v).doubleValue()));
-        pos += 9;
-      } else if (v instanceof Number num) {
-        out[pos] = 1;
-        BIG_ENDIAN_LONG.set(out, pos + 1, num.longValue());
-        pos += 9;
-      } else if (v instanceof Boolean bool) {
-        out[pos++] = (byte) (bool ? 4 : 5);
-      } else if (text != null && text[i] != null) {
-        out[pos] = 3;
-        BIG_ENDIAN_INT.set(out, pos + 1, text[i].length);
-        System.arraycopy(text[i], 0, out, pos + 5, text[i].length);
-        pos += 5 + text[i].length;
-      } else {
-        String s = (String) v; // ASCII
-        int n = s.length();
-        out[pos] = 3;
-        BIG_ENDIAN_INT.set(out, pos + 1, n);
-        pos += 5;
-        for (int c = 0; c < n; c++) {
-          out[pos + c] = (byte) s.charAt(c);
-        }
-        pos += n;
+  private static int utf8Length(String s) {
+    int n = asciiLength(s);
+    return n >= 0 ? n : s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  /** Writes a string value (tag, length, UTF-8 bytes); returns the position after it. */
+  private static int writeString(byte[] out, int pos, String s) {
+    out[pos] = STRING;
+    int n = asciiLength(s);
+    if (n >= 0) {
+      BIG_ENDIAN_INT.set(out, pos + 1, n);
+      pos += 5;
+      for (int c = 0; c < n; c++) {
+        out[pos + c] = (byte) s.charAt(c);
       }
+      return pos + n;
     }
+    byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+    BIG_ENDIAN_INT.set(out, pos + 1, utf8.length);
+    System.arraycopy(utf8, 0, out, pos + 5, utf8.length);
+    return pos + 5 + utf8.length;
   }
 
   /** Decodes a stored state; a state written for other fields (the config changed) is dropped. */
@@ -820,12 +785,9 @@ final class EntityState {
     }
     s.fields = fields;
     s.grow(Integer.highestOneBit(Math.max(ne, 2) * 2 - 1));
-    int start = b.position();
     for (int i = 0; i < ne; i++) {
-      int at = b.position() - start;
       long micros = b.getLong();
       s.times[i] = micros;
-      s.encodedAt[i] = at;
       int base = i * fields;
       for (int f = 0; f < fields; f++) {
         byte tag = b.get();
@@ -852,10 +814,6 @@ final class EntityState {
       }
       s.newest = Math.max(s.newest, micros);
     }
-    int length = b.position() - start;
-    s.encoded = new byte[Math.max(64, Integer.highestOneBit(Math.max(1, length) * 2 - 1) * 2)];
-    System.arraycopy(bytes, start, s.encoded, 0, length);
-    s.encodedEnd = length;
     s.count = ne;
     return s;
   }
