@@ -634,7 +634,7 @@ public final class StreamProcessor implements AutoCloseable {
       for (Task t : tasks) {
         metrics.stage(StreamMetrics.QUEUE, picked - t.batch.polledNanos, 1);
       }
-      prefetch(tasks);
+      Map<Key, EntityState> batchStates = prefetch(tasks);
       List<StreamResult> results = new ArrayList<>(tasks.size());
       List<DeadLetter> letters = new ArrayList<>();
       Map<Key, EntityState> dirty = new HashMap<>();
@@ -669,12 +669,10 @@ public final class StreamProcessor implements AutoCloseable {
         for (Task t : round) {
           StreamEvent e = t.event;
           Key k = t.key;
-          EntityState state = dirty.get(k);
-          if (state == null) {
-            state = cache.get(k);
-          }
+          EntityState state = batchStates.get(k); // applied in place: one per entity
           if (state == null) {
             state = new EntityState();
+            batchStates.put(k, state);
           }
           SourceRecord r = t.record;
           EntityState.Disposition d = state.classify(r.partition(), r.offset(), e.idHash);
@@ -889,21 +887,29 @@ public final class StreamProcessor implements AutoCloseable {
       }
     }
 
-    /** Loads the states of the batch's entities that are not cached, with one KV read. */
-    private void prefetch(List<Task> tasks) {
+    /**
+     * The states of the batch's entities: the cached ones, and the others loaded with one KV read
+     * (and cached). A cached state is looked up with {@code get}, which makes it the most recently
+     * used, so that caching the loaded states cannot evict it: the cache holds at least two
+     * batches' entities. (Looked up with {@code containsKey}, which leaves the order as it is, the
+     * least recently used state of the batch could be evicted by the batch's own loads and then be
+     * replaced by an empty state, losing the entity's windows.)
+     */
+    private Map<Key, EntityState> prefetch(List<Task> tasks) {
+      Map<Key, EntityState> states = new HashMap<>();
       List<Key> missing = new ArrayList<>();
-      java.util.Set<Key> asked = new java.util.HashSet<>();
       for (Task t : tasks) {
-        if (t.event == null) {
+        if (t.event == null || states.containsKey(t.key)) {
           continue;
         }
-        Key k = t.key;
-        if (!cache.containsKey(k) && asked.add(k)) {
-          missing.add(k);
+        EntityState s = cache.get(t.key);
+        states.put(t.key, s);
+        if (s == null) {
+          missing.add(t.key);
         }
       }
       if (missing.isEmpty()) {
-        return;
+        return states;
       }
       List<byte[]> keys = new ArrayList<>(missing.size());
       for (Key k : missing) {
@@ -912,8 +918,11 @@ public final class StreamProcessor implements AutoCloseable {
       List<byte[]> values = retrying("state read", () -> stateStore.multiGet(stateNamespace, keys));
       int fields = config.trackedFields().size();
       for (int i = 0; i < missing.size(); i++) {
-        cache.put(missing.get(i), EntityState.decode(values.get(i), fields));
+        EntityState s = EntityState.decode(values.get(i), fields);
+        cache.put(missing.get(i), s);
+        states.put(missing.get(i), s);
       }
+      return states;
     }
 
     private void saveStates(Map<Key, EntityState> dirty) {
