@@ -52,6 +52,7 @@ public final class BatchBenchmark {
     DEFAULTS.put("disturbed", "0.25");
     DEFAULTS.put("extraReps", "6");
     DEFAULTS.put("baseline", "");
+    DEFAULTS.put("bracket", "3");
   }
 
   private BatchBenchmark() {}
@@ -97,7 +98,8 @@ public final class BatchBenchmark {
     System.err.println(
         "usage: BatchBenchmark [users=100000] [items=20000] [dim=64] [k=50] [reps=3]"
             + " [sparkReps=3] [threads=2] [partitions=64] [phases=peak,local,spark] [quiet=0.15]"
-            + " [disturbed=0.25] [extraReps=6] [baseline=CLASSPATH, for the base phase]");
+            + " [disturbed=0.25] [extraReps=6] [baseline=CLASSPATH, for the base phase]"
+            + " [bracket=3, FMA probes before and after each local rep; 0: none]");
     System.exit(2);
   }
 
@@ -116,24 +118,58 @@ public final class BatchBenchmark {
    * <kind>-discarded} and repeated, at most {@code extraReps} times in all.
    */
   static void reps(Map<String, String> a, String kind, int reps, Body body) throws Exception {
+    reps(a, kind, reps, body, false);
+  }
+
+  /**
+   * {@link #reps(Map, String, int, Body)}, and when {@code bracketed}, the peak this machine gives
+   * right then measured around each rep: the best of {@code bracket} short FMA probes ({@link
+   * PeakProbe}, {@code threads} threads) just before the timed body and the best of as many just
+   * after, reported as {@code peakBefore} and {@code peakAfter} (GFLOP/s). On a shared virtual
+   * machine the cores' speed changes from minute to minute (other tenants on the host), so a rep is
+   * compared with the peak of its own moment as well as with the nominal one. The probes are not
+   * part of the timed body. The phase must have run {@link PeakProbe#measure} once before (JIT).
+   */
+  static void reps(Map<String, String> a, String kind, int reps, Body body, boolean bracketed)
+      throws Exception {
     double quiet = Double.parseDouble(a.get("quiet"));
     double disturbed = Double.parseDouble(a.get("disturbed"));
     int extra = intArg(a, "extraReps");
+    int probes = bracketed ? intArg(a, "bracket") : 0;
+    int threads = intArg(a, "threads");
     int clean = 0;
     for (int attempt = 1; clean < reps && attempt <= reps + extra; attempt++) {
       System.gc();
       Cpu.awaitQuiet(quiet, 1800);
+      double before = bestProbe(threads, probes);
       Cpu cpu = Cpu.start();
       long t0 = System.nanoTime();
       String fields = body.run();
       double seconds = (System.nanoTime() - t0) / 1e9;
       Cpu.Usage usage = cpu.stop();
+      double after = bestProbe(threads, probes);
       boolean ok = !(usage.otherCores() > disturbed);
       if (ok) {
         clean++;
       }
+      if (probes > 0) {
+        fields += String.format(Locale.ROOT, " peakBefore=%.1f peakAfter=%.1f", before, after);
+      }
       result(ok ? kind : kind + "-discarded", attempt, seconds, usage, fields);
     }
+  }
+
+  /** Passes of one bracketing probe: about 0.1 s on two threads of this machine. */
+  private static final int BRACKET_PASSES = 500_000;
+
+  /** The best GFLOP/s of {@code probes} FMA probes on {@code threads} threads, or NaN for none. */
+  private static double bestProbe(int threads, int probes) throws InterruptedException {
+    double best = Double.NaN;
+    for (int i = 0; i < probes; i++) {
+      double g = PeakProbe.measure(threads, BRACKET_PASSES);
+      best = Double.isNaN(best) ? g : Math.max(best, g);
+    }
+    return best;
   }
 
   /** One timed rep, as a line the driver collects. */
@@ -303,7 +339,8 @@ public final class BatchBenchmark {
             peak));
     md.append(
         "| run | reps (s) | other cores | min s | median s | scores/s (min) | GFLOP/s (min) |"
-            + " % of peak |\n|---|---|---|---:|---:|---:|---:|---:|\n");
+            + " % of peak (min / median) | % of the probes around each rep (best / median) |\n"
+            + "|---|---|---|---:|---:|---:|---:|---:|---:|\n");
     String[][] kinds = {
       {"local-job", "Scoreline local engine: score + write RocksDB snapshot + publish"},
       {"local-kernel", "Scoreline kernel only (DotProductTopK.run, lists discarded)"},
@@ -319,10 +356,11 @@ public final class BatchBenchmark {
       }
       List<Double> other = values(rs, k[0], "otherCores");
       double best = min(secs);
+      List<Double> ofMoment = fractionsOfBracket(rs, k[0], flops);
       md.append(
           String.format(
               Locale.ROOT,
-              "| %s | %s | %s | %.2f | %.2f | %.3g | %.1f | %.1f %% |%n",
+              "| %s | %s | %s | %.2f | %.2f | %.3g | %.1f | %.1f %% / %.1f %% | %s |%n",
               k[1],
               join(secs, "%.2f"),
               join(other, "%.2f"),
@@ -330,8 +368,22 @@ public final class BatchBenchmark {
               median(secs),
               scores / best,
               flops / best / 1e9,
-              100 * flops / best / 1e9 / peak));
+              100 * flops / best / 1e9 / peak,
+              100 * flops / median(secs) / 1e9 / peak,
+              ofMoment.isEmpty()
+                  ? "–"
+                  : String.format(
+                      Locale.ROOT,
+                      "%.1f %% / %.1f %% (%s)",
+                      100 * max(ofMoment),
+                      100 * median(ofMoment),
+                      join(ofMoment, "%.3f"))));
     }
+    md.append(
+        "\nThe last column divides each rep's GFLOP/s by the larger of the two probes run just"
+            + " before and just after it (peakBefore, peakAfter: the best of `bracket` short FMA"
+            + " probes each): the peak of that moment on this shared machine, whose speed changes"
+            + " from minute to minute.\n");
     double local = min(values(rs, "local-job", "seconds"));
     double spark = min(values(rs, "spark-als", "seconds"));
     if (!Double.isNaN(local) && !Double.isNaN(spark)) {
@@ -406,6 +458,24 @@ public final class BatchBenchmark {
       }
     }
     System.out.println(md);
+  }
+
+  /**
+   * Each rep's GFLOP/s over the larger of the probes bracketing it ({@code peakBefore}, {@code
+   * peakAfter}); empty when the reps were not bracketed.
+   */
+  private static List<Double> fractionsOfBracket(
+      List<Map<String, String>> rs, String kind, double flops) {
+    List<Double> out = new ArrayList<>();
+    for (Map<String, String> r : rs) {
+      if (kind.equals(r.get("kind")) && r.containsKey("peakBefore")) {
+        double moment =
+            Math.max(
+                Double.parseDouble(r.get("peakBefore")), Double.parseDouble(r.get("peakAfter")));
+        out.add(flops / Double.parseDouble(r.get("seconds")) / 1e9 / moment);
+      }
+    }
+    return out;
   }
 
   private static String join(List<Double> v, String fmt) {

@@ -64,6 +64,7 @@ final class LocalPhase {
             + prefix
             + "-info kernel="
             + new DotProductTopK(f.item(), items, dim, k).kernel());
+    PeakProbe.measure(1, 200_000); // JIT of the probes bracketing each rep
     Path db = Files.createTempDirectory("scoreline-batch-bench");
     try (KvStore store = RocksDbKvStore.open(db)) {
       SnapshotWriter writer = new SnapshotWriter(store);
@@ -96,7 +97,8 @@ final class LocalPhase {
                     USER, userIds, f.user(), itemIds, topK, Exclusions.NONE, partitions);
             BatchRunSummary s = writer.write(NAME, source, options);
             return "snapshot=" + s.snapshotId() + " entities=" + s.entities();
-          });
+          },
+          true);
 
       DotProductTopK topK = new DotProductTopK(f.item(), items, dim, k);
       BatchBenchmark.reps(
@@ -107,7 +109,8 @@ final class LocalPhase {
             AtomicLong sink = new AtomicLong();
             topK.run(f.user(), users, Exclusions.NONE, threads, b -> sink.addAndGet(b.item(0, 0)));
             return "sink=" + sink.get();
-          });
+          },
+          true);
 
       check(store, f, k, itemIds, prefix);
       System.out.println("RESULT kind=" + prefix + "-db bytes=" + size(db));
@@ -131,6 +134,7 @@ final class LocalPhase {
     System.out.println(
         "RESULT kind=" + kind.replace("-kernel", "") + "-info kernel=" + topK.kernel());
     topK.run(f.user(), Math.max(1, users / 5), Exclusions.NONE, threads, b -> {}); // JIT warm-up
+    PeakProbe.measure(1, 200_000); // JIT of the probes bracketing each rep
     BatchBenchmark.reps(
         a,
         kind,
@@ -139,7 +143,8 @@ final class LocalPhase {
           AtomicLong sink = new AtomicLong();
           topK.run(f.user(), users, Exclusions.NONE, threads, b -> sink.addAndGet(b.item(0, 0)));
           return "sink=" + sink.get();
-        });
+        },
+        true);
   }
 
   /** Compares 500 sampled users' published lists with the brute-force reference, exactly. */
