@@ -354,6 +354,7 @@ public final class DotProductTopK {
     private final float[] thresholds = new float[userBlock];
     private final int[][] excluded = new int[userBlock][];
     private float[] kernelScratch = new float[0];
+    private float[] tileScratch = new float[0];
 
     private Scorer() {}
 
@@ -484,6 +485,14 @@ public final class DotProductTopK {
         kernelScratch = new float[n];
       }
       return kernelScratch;
+    }
+
+    /** A second scratch array of at least {@code n} floats for the kernel, reused across blocks. */
+    float[] tileScratch(int n) {
+      if (tileScratch.length < n) {
+        tileScratch = new float[n];
+      }
+      return tileScratch;
     }
 
     /** Adds a candidate that beat the threshold; returns the new threshold. */

